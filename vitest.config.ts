@@ -1,11 +1,14 @@
 import { defineConfig } from 'vitest/config';
 
+const report = process.env.SWITCHYARD_TEST_REPORT;
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 20_000,
-    hookTimeout: 30_000,
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
     pool: 'forks',
-    reporters: ['default'],
+    reporters: report ? ['default', 'json'] : ['default'],
+    outputFile: report ? { json: report } : undefined,
   },
 });
