@@ -1,0 +1,109 @@
+/**
+ * `connect`: configuration in, a running client out.
+ */
+import { randomUUID } from 'node:crypto';
+import { createSwitchyard } from '../core/client.ts';
+import { ConfigurationError } from '../core/errors.ts';
+import { type Logger, silentLogger } from '../core/logger.ts';
+import type { Provider } from '../core/provider.ts';
+import type { Part, Switchyard } from '../core/switchyard.ts';
+import { type LoadConfigOptions, loadConfig } from './load.ts';
+import { loadProvider } from './registry.ts';
+import { PARTS, type SwitchyardConfig } from './schema.ts';
+
+/** Options of {@link connect}. */
+export interface ConnectOptions extends LoadConfigOptions {
+  /** Where the library logs. Default: silent. */
+  logger?: Logger;
+  /** Unique id of this instance. Default: a random one. */
+  instanceId?: string;
+}
+
+/**
+ * Loads the configuration (file, then environment), starts the providers
+ * it selects, and returns a client. With no configuration at all, it runs
+ * on the embedded `local` provider in `.switchyard/`.
+ *
+ * Throws a ConfigurationError naming the field when the configuration is
+ * invalid or names an unknown provider, before any message is sent.
+ *
+ * @example
+ * ```ts
+ * const sy = await connect();
+ * await sy.channel('orders').publish({ id: 42 });
+ * await sy.close();
+ * ```
+ */
+export async function connect(
+  options: ConnectOptions = {},
+): Promise<Switchyard> {
+  const config = await loadConfig(options);
+  const logger = options.logger ?? silentLogger;
+  const instanceId = options.instanceId ?? randomUUID().slice(0, 12);
+
+  const started = new Map<string, Provider>();
+  try {
+    for (const name of providersOf(config)) {
+      started.set(name, await startProvider(config, name, logger, instanceId));
+    }
+  } catch (error) {
+    await Promise.allSettled([...started.values()].map((p) => p.close()));
+    throw error;
+  }
+
+  const parts: Partial<Record<Part, Provider>> = {};
+  for (const part of PARTS) {
+    const name = config.parts[part];
+    if (name) parts[part] = started.get(name)!;
+  }
+  logger.info('switchyard connected', {
+    provider: config.provider,
+    parts: config.parts,
+    instanceId,
+  });
+
+  return createSwitchyard({
+    provider: started.get(config.provider)!,
+    parts,
+    logger,
+    instanceId,
+  });
+}
+
+function providersOf(config: SwitchyardConfig): string[] {
+  const names = new Set([config.provider]);
+  for (const part of PARTS) {
+    const name = config.parts[part];
+    if (name) names.add(name);
+  }
+  return [...names];
+}
+
+async function startProvider(
+  config: SwitchyardConfig,
+  name: string,
+  logger: Logger,
+  instanceId: string,
+): Promise<Provider> {
+  const field = config.provider === name ? 'provider' : 'parts';
+  const factory = await loadProvider(name, field);
+  try {
+    return await factory(config.providers[name] ?? {}, {
+      logger: logger.child({ provider: name }),
+      instanceId,
+    });
+  } catch (error) {
+    if (
+      error instanceof ConfigurationError &&
+      !error.field?.startsWith('providers.')
+    ) {
+      throw new ConfigurationError(`providers.${name}: ${error.message}`, {
+        field: `providers.${name}${error.field ? `.${error.field}` : ''}`,
+        value: error.value,
+        cause: error,
+        details: { provider: name },
+      });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,14 @@
+export { type ConnectOptions, connect } from './connect.ts';
+export { CONFIG_FILES, type LoadConfigOptions, loadConfig } from './load.ts';
+export {
+  loadProvider,
+  type ProviderLoader,
+  providerNames,
+  registerProvider,
+} from './registry.ts';
+export {
+  PARTS,
+  parseConfig,
+  type SwitchyardConfig,
+  type SwitchyardConfigInput,
+} from './schema.ts';

@@ -1,0 +1,154 @@
+/**
+ * Loading the configuration: a file, then the environment on top.
+ *
+ * The file is `SWITCHYARD_CONFIG` if set, else the first of
+ * `switchyard.config.json`, `switchyard.config.ts`, `switchyard.config.mjs`
+ * and `switchyard.config.js` in the working directory; none is needed.
+ *
+ * Environment overrides:
+ * - `SWITCHYARD_PROVIDER`: the provider of every part;
+ * - `SWITCHYARD_CHANNELS_PROVIDER`, `SWITCHYARD_KV_PROVIDER`,
+ *   `SWITCHYARD_OBJECTS_PROVIDER`, `SWITCHYARD_REQUESTS_PROVIDER`,
+ *   `SWITCHYARD_IDEMPOTENCY_PROVIDER`: the provider of one part;
+ * - `SWITCHYARD_<PROVIDER>_<OPTION>`: one provider option, the option in
+ *   upper snake case (`SWITCHYARD_LOCAL_DATA_DIR` sets
+ *   `providers.local.dataDir`). `true`, `false` and numbers are read as
+ *   such, anything else as a string.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ConfigurationError } from '../core/errors.ts';
+import { providerNames } from './registry.ts';
+import { PARTS, parseConfig, type SwitchyardConfig } from './schema.ts';
+
+/** File names looked for, in order, when no file is named. */
+export const CONFIG_FILES = [
+  'switchyard.config.json',
+  'switchyard.config.ts',
+  'switchyard.config.mjs',
+  'switchyard.config.js',
+] as const;
+
+/** Where to load the configuration from. */
+export interface LoadConfigOptions {
+  /** Folder to look for the file in. Default `process.cwd()`. */
+  cwd?: string;
+  /** A file to read instead of looking for one. */
+  file?: string;
+  /** A configuration object used instead of a file. */
+  config?: unknown;
+  /** Environment to read overrides from. Default `process.env`. */
+  env?: Record<string, string | undefined>;
+}
+
+/**
+ * Loads, merges and validates the configuration. Throws a
+ * ConfigurationError naming the field (and the file) on any problem.
+ */
+export async function loadConfig(
+  options: LoadConfigOptions = {},
+): Promise<SwitchyardConfig> {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+
+  let source = 'configuration';
+  let input: unknown = options.config;
+  if (input === undefined) {
+    const file = findFile(cwd, options.file ?? env.SWITCHYARD_CONFIG);
+    if (file) {
+      source = file;
+      input = await readConfigFile(file);
+    }
+  }
+
+  const config = parseConfig(input, source);
+  return parseConfig(applyEnvironment(config, env), 'environment');
+}
+
+function findFile(cwd: string, named: string | undefined): string | undefined {
+  if (named) {
+    const file = isAbsolute(named) ? named : join(cwd, named);
+    if (!existsSync(file)) {
+      throw new ConfigurationError(
+        `configuration file ${file} does not exist`,
+        { field: 'SWITCHYARD_CONFIG', value: named },
+      );
+    }
+    return file;
+  }
+  return CONFIG_FILES.map((name) => join(cwd, name)).find((file) =>
+    existsSync(file),
+  );
+}
+
+async function readConfigFile(file: string): Promise<unknown> {
+  if (file.endsWith('.json')) {
+    const text = await readFile(file, 'utf8');
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new ConfigurationError(
+        `${file} is not valid JSON: ${(error as Error).message}`,
+        { field: file, value: text.slice(0, 200), cause: error },
+      );
+    }
+  }
+
+  const module = (await import(pathToFileURL(file).href)) as {
+    default?: unknown;
+  };
+  if (module.default === undefined) {
+    throw new ConfigurationError(
+      `${file} has no default export: export the configuration object as default`,
+      { field: file },
+    );
+  }
+  return module.default;
+}
+
+function applyEnvironment(
+  config: SwitchyardConfig,
+  env: Record<string, string | undefined>,
+): SwitchyardConfig {
+  const merged: SwitchyardConfig = {
+    provider: env.SWITCHYARD_PROVIDER || config.provider,
+    parts: { ...config.parts },
+    providers: Object.fromEntries(
+      Object.entries(config.providers).map(([k, v]) => [k, { ...v }]),
+    ),
+  };
+
+  for (const part of PARTS) {
+    const value = env[`SWITCHYARD_${part.toUpperCase()}_PROVIDER`];
+    if (value) merged.parts[part] = value;
+  }
+
+  for (const name of providerNames()) {
+    const prefix = `SWITCHYARD_${name.toUpperCase().replaceAll('-', '_')}_`;
+    for (const [variable, value] of Object.entries(env)) {
+      if (!variable.startsWith(prefix) || value === undefined) continue;
+      const option = camelCase(variable.slice(prefix.length));
+      if (option === 'provider') continue;
+      merged.providers[name] ??= {};
+      merged.providers[name]![option] = readValue(value);
+    }
+  }
+  return merged;
+}
+
+function camelCase(snake: string): string {
+  return snake
+    .toLowerCase()
+    .replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+function readValue(value: string): unknown {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  if (value.trim() !== '' && Number.isFinite(Number(value))) {
+    return Number(value);
+  }
+  return value;
+}
