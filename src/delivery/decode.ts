@@ -1,0 +1,81 @@
+/**
+ * Turning a delivered {@link WireMessage} into the {@link Message} a
+ * handler sees: decode the body with the codec its content type names,
+ * then validate it with the channel's schema. A failure is an outcome with
+ * the reason to dead-letter it with, not an exception, because a bad
+ * message must never stop a consumer.
+ */
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import type { Codec } from '../core/codec.ts';
+import { codecForContentType } from '../core/codecs.ts';
+import type { Message, WireMessage } from '../core/message.ts';
+import { validateSchema } from '../core/schema.ts';
+import { describeError } from './errors.ts';
+
+/** A decoded message, or why it could not be decoded. */
+export type DecodeOutcome<T> =
+  | { ok: true; message: Message<T> }
+  | { ok: false; reason: string; error: unknown };
+
+/** Decodes and validates one message. Never rejects. */
+export type MessageDecoder<T> = (
+  wire: WireMessage,
+) => Promise<DecodeOutcome<T>>;
+
+/**
+ * A decoder that prefers `codec` when the message's content type is
+ * `codec.contentType` and otherwise picks the built-in codec of the content
+ * type, then validates with `schema` when one is given.
+ *
+ * @example
+ * const decode = createDecoder(jsonCodec, RouterEvent);
+ * const outcome = await decode(delivery.message);
+ */
+export function createDecoder<T>(
+  codec: Codec<T>,
+  schema?: StandardSchemaV1<unknown, T>,
+): MessageDecoder<T> {
+  return async (wire) => {
+    let data: unknown;
+    try {
+      data = codecForContentType(wire.contentType, codec).decode(wire.body);
+    } catch (error) {
+      return {
+        ok: false,
+        reason: `could not decode the data: ${describeError(error)}`,
+        error,
+      };
+    }
+
+    if (schema !== undefined) {
+      try {
+        data = await validateSchema(schema, data);
+      } catch (error) {
+        return {
+          ok: false,
+          reason: `data does not match the channel schema: ${describeError(error)}`,
+          error,
+        };
+      }
+    }
+
+    return { ok: true, message: toMessage(wire, data as T) };
+  };
+}
+
+/** The message a consumer sees, with `data` in place of the body. */
+export function toMessage<T>(wire: WireMessage, data: T): Message<T> {
+  return {
+    id: wire.id,
+    channel: wire.channel,
+    data,
+    attributes: { ...wire.attributes },
+    publishedAt: new Date(wire.publishedAt),
+    publisherId: wire.publisherId,
+    sequence: wire.sequence,
+    contentType: wire.contentType,
+    ...(wire.orderingKey !== undefined && { orderingKey: wire.orderingKey }),
+    ...(wire.traceparent !== undefined && { traceparent: wire.traceparent }),
+    ...(wire.tracestate !== undefined && { tracestate: wire.tracestate }),
+  };
+}
