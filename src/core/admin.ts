@@ -1,0 +1,62 @@
+/**
+ * Channel administration: the transport's admin calls with the channel
+ * name validated and a missing channel reported as a `NotFoundError`.
+ */
+import { NotFoundError } from './errors.ts';
+import { assertName } from './names.ts';
+import type { ChannelTransport } from './provider.ts';
+import type { Runtime } from './runtime.ts';
+import type { ChannelAdmin } from './switchyard.ts';
+
+/**
+ * The admin of `runtime`'s channels. Every call but `list` rejects with a
+ * `ValidationError` for a bad name and a `NotFoundError` for a channel
+ * that does not exist.
+ *
+ * @example
+ * const { depth } = await client.admin.stats('kv-events');
+ */
+export function createChannelAdmin(runtime: Runtime): ChannelAdmin {
+  /** The transport, once `channel` is known to exist. */
+  const existing = async (channel: string): Promise<ChannelTransport> => {
+    assertName('channel', channel);
+    runtime.assertOpen();
+    const transport = runtime.transport('channels');
+    if (!(await transport.exists(channel))) {
+      throw new NotFoundError('channel', channel, { details: { channel } });
+    }
+    return transport;
+  };
+
+  return {
+    async list() {
+      runtime.assertOpen();
+      return runtime.transport('channels').list();
+    },
+    async purge(channel, options) {
+      return (await existing(channel)).purge(channel, options);
+    },
+    async consumers(channel) {
+      return (await existing(channel)).consumers(channel);
+    },
+    async deleteConsumer(channel, name) {
+      assertName('group', name);
+      await (await existing(channel)).deleteConsumer(channel, name);
+    },
+    async stats(channel) {
+      return (await existing(channel)).stats(channel);
+    },
+    async deadLetters(channel, options) {
+      return (await existing(channel)).deadLetters(channel, options);
+    },
+    async replayDeadLetters(channel, options) {
+      return (await existing(channel)).replayDeadLetters(channel, options);
+    },
+    async purgeDeadLetters(channel) {
+      return (await existing(channel)).purgeDeadLetters(channel);
+    },
+    async delete(channel) {
+      await (await existing(channel)).delete(channel);
+    },
+  };
+}

@@ -1,0 +1,299 @@
+/**
+ * The {@link Channel} handle: publishing, and the subscriptions and pull
+ * consumers of `src/delivery` bound to the channel's transport.
+ *
+ * The name, groups, codec and ordering are checked when the handle is made;
+ * the channel is ensured on the transport lazily, once, on first use (with
+ * `create: false`, only checked to exist).
+ */
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { createDecoder } from '../delivery/decode.ts';
+import { openPullConsumer } from '../delivery/pull.ts';
+import { subscribe } from '../delivery/subscription.ts';
+import { supports } from './capabilities.ts';
+import type {
+  Channel,
+  ChannelOptions,
+  ConsumerOptions,
+  Handler,
+  PullConsumer,
+  SubscribeOptions,
+  Subscription,
+} from './channel.ts';
+import type { Codec } from './codec.ts';
+import { resolveCodec } from './codecs.ts';
+import {
+  CapabilityError,
+  ConfigurationError,
+  NotFoundError,
+} from './errors.ts';
+import { lazy } from './lazy.ts';
+import type {
+  BatchEntry,
+  BatchResult,
+  PublishOptions,
+  PublishReceipt,
+  WireMessage,
+} from './message.ts';
+import { assertName } from './names.ts';
+import type {
+  ConsumerSpec,
+  TransportConsumer,
+  TransportPublishOutcome,
+} from './provider.ts';
+import { type PublishContext, prepareMessage } from './publish.ts';
+import type { Runtime } from './runtime.ts';
+
+/**
+ * Makes the handle of channel `name`. Throws at once a `ValidationError`
+ * for a bad channel or group name, a `ConfigurationError` for a bad codec
+ * or a provider without channels, and a `CapabilityError` for `ordered` on
+ * a provider without ordering.
+ */
+export function createChannelHandle<T>(
+  runtime: Runtime,
+  name: string,
+  options: ChannelOptions<T> = {},
+): Channel<T> {
+  assertName('channel', name);
+  const groups = (options.groups ?? []).map((g) => assertName('group', g));
+  const codec = resolveCodec(options.codec, 'channel.codec');
+  const ordered = options.ordered ?? false;
+  const transport = runtime.transport('channels');
+  const capabilities = runtime.capabilities('channels');
+  if (ordered && !supports(capabilities, 'ordering')) {
+    throw new CapabilityError(
+      `channel '${name}' is ordered, but provider '${runtime.provider('channels').name}' does not order messages: ${capabilities.unsupported.ordering}`,
+      { feature: 'ordering', details: { channel: name } },
+    );
+  }
+  checkSchema(options.schema);
+
+  const ensure = lazy(async () => {
+    if (options.create === false) {
+      if (!(await transport.exists(name))) {
+        throw new NotFoundError('channel', name, {
+          details: { channel: name },
+        });
+      }
+      if (groups.length === 0) return;
+    }
+    await transport.ensure({ name, ordered, groups });
+  });
+
+  return new ChannelHandle(runtime, {
+    channel: name,
+    codec,
+    ...(options.schema !== undefined && { schema: options.schema }),
+    ordered,
+    ensure,
+  });
+}
+
+interface HandleSetup<T> {
+  channel: string;
+  codec: Codec<T>;
+  schema?: StandardSchemaV1<unknown, T>;
+  ordered: boolean;
+  ensure(): Promise<void>;
+}
+
+class ChannelHandle<T> implements Channel<T> {
+  readonly name: string;
+  readonly #runtime: Runtime;
+  readonly #setup: HandleSetup<T>;
+  readonly #context: PublishContext<T>;
+
+  constructor(runtime: Runtime, setup: HandleSetup<T>) {
+    this.name = setup.channel;
+    this.#runtime = runtime;
+    this.#setup = setup;
+    this.#context = {
+      channel: setup.channel,
+      codec: setup.codec,
+      ...(setup.schema !== undefined && { schema: setup.schema }),
+      ordered: setup.ordered,
+      maxPayloadBytes: runtime.capabilities('channels').maxPayloadBytes,
+      publisherId: runtime.instanceId,
+      nextSequence: () => runtime.nextSequence(setup.channel),
+    };
+  }
+
+  async publish(data: T, options?: PublishOptions): Promise<PublishReceipt> {
+    this.#runtime.assertOpen();
+    const message = await prepareMessage(this.#context, data, options);
+    await this.#setup.ensure();
+
+    const [outcome] = await this.#transport().publish(this.name, [message]);
+    if (outcome === undefined) {
+      throw new TypeError('the transport returned no outcome for a publish');
+    }
+    if (!outcome.ok) throw outcome.error;
+
+    return receipt(message, outcome);
+  }
+
+  /**
+   * Entries that fail validation get their error in place; the others are
+   * sent in chunks of the provider's `maxBatchSize`, in order. A chunk the
+   * transport refuses as a whole fails each of its entries.
+   */
+  async publishBatch(
+    entries: readonly BatchEntry<T>[],
+  ): Promise<BatchResult[]> {
+    this.#runtime.assertOpen();
+    const results: BatchResult[] = new Array(entries.length);
+    const ready: { index: number; message: WireMessage }[] = [];
+    for (const [index, entry] of entries.entries()) {
+      const { data, ...options } = entry;
+      try {
+        ready.push({
+          index,
+          message: await prepareMessage(this.#context, data, options),
+        });
+      } catch (error) {
+        results[index] = {
+          ok: false,
+          id: entryId(entry),
+          error: asError(error),
+        };
+      }
+    }
+    if (ready.length > 0) await this.#setup.ensure();
+
+    const size = Math.max(
+      1,
+      this.#runtime.capabilities('channels').maxBatchSize,
+    );
+    for (let start = 0; start < ready.length; start += size) {
+      const chunk = ready.slice(start, start + size);
+      await this.#publishChunk(chunk, results);
+    }
+
+    return results;
+  }
+
+  subscribe(handler: Handler<T>, options: SubscribeOptions): Subscription {
+    this.#runtime.assertOpen();
+    if (typeof handler !== 'function') {
+      throw new ConfigurationError('subscribe needs a handler function', {
+        field: 'handler',
+        value: typeof handler,
+      });
+    }
+    const exactlyOnce = options?.guarantee === 'exactly-once';
+    const idempotency = exactlyOnce
+      ? this.#runtime.transport('idempotency')
+      : undefined;
+
+    let untrack = (): void => {};
+    const subscription = subscribe({
+      channel: this.name,
+      handler,
+      options,
+      capabilities: this.#runtime.capabilities('channels'),
+      decode: createDecoder(this.#setup.codec, this.#setup.schema),
+      logger: this.#runtime.logger,
+      open: (spec) => this.#open(spec),
+      ...(idempotency !== undefined && {
+        openIdempotency: (table: string) => idempotency.open(table),
+      }),
+      onClosed: () => untrack(),
+    });
+    untrack = this.#runtime.track(subscription);
+
+    return subscription;
+  }
+
+  async consumer(options: ConsumerOptions): Promise<PullConsumer<T>> {
+    this.#runtime.assertOpen();
+    let untrack = (): void => {};
+    const consumer = await openPullConsumer({
+      channel: this.name,
+      options,
+      capabilities: this.#runtime.capabilities('channels'),
+      decode: createDecoder(this.#setup.codec, this.#setup.schema),
+      logger: this.#runtime.logger,
+      open: (spec) => this.#open(spec),
+      onClosed: () => untrack(),
+    });
+    untrack = this.#runtime.track(consumer);
+
+    return consumer;
+  }
+
+  async #open(spec: ConsumerSpec): Promise<TransportConsumer> {
+    await this.#setup.ensure();
+    return this.#transport().consume(spec);
+  }
+
+  async #publishChunk(
+    chunk: readonly { index: number; message: WireMessage }[],
+    results: BatchResult[],
+  ): Promise<void> {
+    const messages = chunk.map((c) => c.message);
+    let outcomes: TransportPublishOutcome[];
+    try {
+      outcomes = await this.#transport().publish(this.name, messages);
+    } catch (error) {
+      for (const { index, message } of chunk) {
+        results[index] = { ok: false, id: message.id, error: asError(error) };
+      }
+      return;
+    }
+
+    for (const [position, { index, message }] of chunk.entries()) {
+      const outcome = outcomes[position];
+      if (outcome === undefined) {
+        results[index] = {
+          ok: false,
+          id: message.id,
+          error: new TypeError('the transport returned no outcome'),
+        };
+      } else if (outcome.ok) {
+        results[index] = { ok: true, ...receipt(message, outcome) };
+      } else {
+        results[index] = { ok: false, id: message.id, error: outcome.error };
+      }
+    }
+  }
+
+  #transport() {
+    return this.#runtime.transport('channels');
+  }
+}
+
+function receipt(
+  message: WireMessage,
+  outcome: { channelSequence?: number; duplicate: boolean },
+): PublishReceipt {
+  return {
+    id: message.id,
+    sequence: message.sequence,
+    ...(outcome.channelSequence !== undefined && {
+      channelSequence: outcome.channelSequence,
+    }),
+    duplicate: outcome.duplicate,
+  };
+}
+
+function entryId<T>(entry: BatchEntry<T>): string {
+  return typeof entry?.id === 'string' ? entry.id : '';
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function checkSchema(schema: unknown): void {
+  if (schema === undefined) return;
+  const props = (schema as { '~standard'?: { validate?: unknown } })?.[
+    '~standard'
+  ];
+  if (typeof props?.validate !== 'function') {
+    throw new ConfigurationError(
+      'channel.schema must be a Standard Schema (an object with ~standard.validate), such as a zod schema',
+      { field: 'channel.schema' },
+    );
+  }
+}

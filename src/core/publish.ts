@@ -1,0 +1,131 @@
+/**
+ * Building the {@link WireMessage} of a publish: validate the options and
+ * the data, encode, check the size, then number it. Nothing is numbered
+ * until everything else passed, so a refused publish leaves no gap in the
+ * publisher sequence.
+ */
+import { randomUUID } from 'node:crypto';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import type { Codec } from './codec.ts';
+import { encodeValue } from './codecs.ts';
+import { PayloadTooLargeError, ValidationError } from './errors.ts';
+import type { PublishOptions, WireMessage } from './message.ts';
+import { assertAttributes, assertMessageId } from './names.ts';
+import { validateSchema } from './schema.ts';
+
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+const MAX_ORDERING_KEY = 256;
+const MAX_TRACESTATE = 512;
+
+/** What a channel handle knows when it builds a message. */
+export interface PublishContext<T> {
+  channel: string;
+  codec: Codec<T>;
+  schema?: StandardSchemaV1<unknown, T>;
+  /** Ordered channels require an ordering key. */
+  ordered: boolean;
+  maxPayloadBytes: number;
+  publisherId: string;
+  /** The next publisher sequence of the channel. */
+  nextSequence(): number;
+}
+
+/**
+ * The message to hand to the transport. Rejects with a `ValidationError`
+ * (id, attributes, ordering key, trace context, schema, or data the codec
+ * cannot encode) or a `PayloadTooLargeError` naming the body's size and
+ * the limit. The data is encoded as given; consumers validate it again
+ * and see the schema's output.
+ */
+export async function prepareMessage<T>(
+  context: PublishContext<T>,
+  data: T,
+  options: PublishOptions = {},
+): Promise<WireMessage> {
+  const { channel } = context;
+  const id =
+    options.id === undefined ? randomUUID() : assertMessageId(options.id);
+  const details = { channel, messageId: id };
+  const attributes = { ...assertAttributes(options.attributes) };
+  checkOrderingKey(options.orderingKey, context.ordered, channel);
+  checkTraceContext(options);
+  if (context.schema !== undefined) {
+    await validateSchema(context.schema, data);
+  }
+
+  const body = encodeValue(context.codec, data);
+  if (body.byteLength > context.maxPayloadBytes) {
+    throw new PayloadTooLargeError(body.byteLength, context.maxPayloadBytes, {
+      what: `message ${id} on channel '${channel}'`,
+      details,
+    });
+  }
+
+  return {
+    id,
+    channel,
+    body,
+    contentType: context.codec.contentType,
+    attributes,
+    publishedAt: Date.now(),
+    publisherId: context.publisherId,
+    sequence: context.nextSequence(),
+    ...(options.orderingKey !== undefined && {
+      orderingKey: options.orderingKey,
+    }),
+    ...(options.traceparent !== undefined && {
+      traceparent: options.traceparent,
+    }),
+    ...(options.tracestate !== undefined && {
+      tracestate: options.tracestate,
+    }),
+  };
+}
+
+function checkOrderingKey(
+  key: unknown,
+  ordered: boolean,
+  channel: string,
+): void {
+  if (key === undefined) {
+    if (ordered) {
+      throw new ValidationError(
+        `channel '${channel}' is ordered: every publish needs an orderingKey`,
+        { field: 'orderingKey', details: { channel } },
+      );
+    }
+    return;
+  }
+  if (
+    typeof key !== 'string' ||
+    key.length === 0 ||
+    key.length > MAX_ORDERING_KEY
+  ) {
+    throw new ValidationError(
+      `orderingKey must be a string of 1 to ${MAX_ORDERING_KEY} characters, got ${JSON.stringify(key)}`,
+      { field: 'orderingKey', value: key },
+    );
+  }
+}
+
+function checkTraceContext(options: PublishOptions): void {
+  const { traceparent, tracestate } = options;
+  if (
+    traceparent !== undefined &&
+    (typeof traceparent !== 'string' || !TRACEPARENT.test(traceparent))
+  ) {
+    throw new ValidationError(
+      `traceparent ${JSON.stringify(traceparent)} is not a W3C trace context: use version-traceid-parentid-flags in lowercase hex, e.g. 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01`,
+      { field: 'traceparent', value: traceparent },
+    );
+  }
+  if (
+    tracestate !== undefined &&
+    (typeof tracestate !== 'string' || tracestate.length > MAX_TRACESTATE)
+  ) {
+    throw new ValidationError(
+      `tracestate must be a string of at most ${MAX_TRACESTATE} characters`,
+      { field: 'tracestate', value: tracestate },
+    );
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * What the handles of one client share: the provider of each part, the
+ * logger, the publisher sequences and the resources to close. Handles get
+ * this instead of the client so that each stays one small file.
+ */
+import type { Capabilities } from './capabilities.ts';
+import { ClosedError, ConfigurationError } from './errors.ts';
+import type { Logger } from './logger.ts';
+import type {
+  ChannelTransport,
+  IdempotencyTransport,
+  KvTransport,
+  ObjectTransport,
+  Provider,
+  RequestTransport,
+} from './provider.ts';
+import type { Part } from './switchyard.ts';
+
+/** The transport each part is served by. */
+export interface PartTransports {
+  channels: ChannelTransport;
+  kv: KvTransport;
+  objects: ObjectTransport;
+  requests: RequestTransport;
+  idempotency: IdempotencyTransport;
+}
+
+/** Something the client closes when it closes. */
+export interface Closable {
+  close(): Promise<void>;
+}
+
+/** The state one client shares with its handles. */
+export interface Runtime {
+  readonly instanceId: string;
+  readonly logger: Logger;
+  /** The provider chosen for `part`. */
+  provider(part: Part): Provider;
+  capabilities(part: Part): Capabilities;
+  /**
+   * The transport of `part`; a `ConfigurationError` naming the part and the
+   * provider when the provider does not offer it.
+   */
+  transport<P extends Part>(part: P): PartTransports[P];
+  /** The next publisher sequence of `channel` for this client, from 1. */
+  nextSequence(channel: string): number;
+  /**
+   * Registers a resource to close with the client; the returned function
+   * unregisters it (call it when the resource closes by itself).
+   */
+  track(resource: Closable): () => void;
+  /** Throws a `ClosedError` once the client is closed. */
+  assertOpen(): void;
+  readonly closed: boolean;
+}
+
+/** What {@link createRuntime} needs. */
+export interface RuntimeOptions {
+  instanceId: string;
+  logger: Logger;
+  provider: Provider;
+  parts?: Partial<Record<Part, Provider>>;
+}
+
+/** The runtime of one client, and the function that closes its resources. */
+export interface OwnedRuntime extends Runtime {
+  /** Marks the runtime closed and returns what was tracked, newest last. */
+  shutdown(): Closable[];
+  /** Every distinct provider, each once. */
+  providers(): Provider[];
+}
+
+/**
+ * Builds the runtime of one client. Which provider serves each part is
+ * fixed here; whether it offers the part is checked when the part is used.
+ */
+export function createRuntime(options: RuntimeOptions): OwnedRuntime {
+  const sequences = new Map<string, number>();
+  const tracked = new Set<Closable>();
+  let closed = false;
+
+  const provider = (part: Part): Provider =>
+    options.parts?.[part] ?? options.provider;
+
+  return {
+    instanceId: options.instanceId,
+    logger: options.logger,
+    provider,
+    capabilities: (part) => provider(part).capabilities,
+    transport<P extends Part>(part: P): PartTransports[P] {
+      const chosen = provider(part);
+      const transport = chosen[part] as PartTransports[P] | undefined;
+      if (transport === undefined) {
+        throw new ConfigurationError(
+          `provider '${chosen.name}' does not offer ${part}: choose a provider that does for the '${part}' part`,
+          { field: `parts.${part}`, value: chosen.name },
+        );
+      }
+      return transport;
+    },
+    nextSequence(channel) {
+      const next = (sequences.get(channel) ?? 0) + 1;
+      sequences.set(channel, next);
+      return next;
+    },
+    track(resource) {
+      tracked.add(resource);
+      return () => {
+        tracked.delete(resource);
+      };
+    },
+    assertOpen() {
+      if (closed) throw new ClosedError('the Switchyard client is closed');
+    },
+    get closed() {
+      return closed;
+    },
+    shutdown() {
+      closed = true;
+      const resources = [...tracked];
+      tracked.clear();
+      return resources;
+    },
+    providers() {
+      const all = [options.provider, ...Object.values(options.parts ?? {})];
+      return [...new Set(all.filter((p) => p !== undefined))];
+    },
+  };
+}
