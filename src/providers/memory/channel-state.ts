@@ -13,11 +13,7 @@
  * concerns a delivery that has been superseded.
  */
 import type { WireMessage } from '../../core/message.ts';
-import type {
-  ChannelStats,
-  ConsumerInfo,
-  DeadLetter,
-} from '../../core/provider.ts';
+import type { DeadLetter } from '../../core/provider.ts';
 
 /** A message a consumer has still to acknowledge. */
 export interface Pending {
@@ -52,7 +48,8 @@ export class ConsumerState {
   }
 }
 
-interface DeadLetterRecord {
+/** A dead letter with the channel sequence of its message. */
+export interface DeadLetterRecord {
   letter: DeadLetter;
   sequence: number;
 }
@@ -60,7 +57,11 @@ interface DeadLetterRecord {
 /** One channel; see the module comment for the lease model. */
 export class ChannelState {
   readonly name: string;
-  readonly ordered: boolean;
+  /**
+   * Whether messages of one ordering key go out one at a time. Once any
+   * `ensure` asks for it, it stays on.
+   */
+  ordered: boolean;
   /** Stored messages by ascending channel sequence. */
   messages = new Map<number, WireMessage>();
   lastSequence = 0;
@@ -217,111 +218,6 @@ export class ChannelState {
     this.notify();
   }
 
-  /**
-   * Removes stored messages: all (and every consumer's pending ones), or
-   * with `acknowledged` those no consumer has still to acknowledge, at or
-   * below `upToSequence` when given. Returns how many.
-   */
-  purge(options: { acknowledged?: boolean; upToSequence?: number }): number {
-    if (options.acknowledged !== true) {
-      const removed = this.messages.size;
-      this.messages.clear();
-      for (const consumer of this.consumers.values()) consumer.pending.clear();
-      this.notify();
-      return removed;
-    }
-
-    let removed = 0;
-    const limit = options.upToSequence ?? Number.POSITIVE_INFINITY;
-    for (const sequence of this.messages.keys()) {
-      if (sequence > limit) break;
-      const needed = [...this.consumers.values()].some((consumer) =>
-        consumer.pending.has(sequence),
-      );
-      if (!needed) {
-        this.messages.delete(sequence);
-        removed += 1;
-      }
-    }
-    return removed;
-  }
-
-  /**
-   * Puts dead letters back to the consumer each came from, with a fresh
-   * attempt count. Those whose consumer is gone stay. Returns how many.
-   */
-  replay(ids: ReadonlySet<string> | undefined, now: number): number {
-    let replayed = 0;
-    const kept: DeadLetterRecord[] = [];
-    for (const record of this.deadLetters) {
-      const { letter, sequence } = record;
-      const consumer = this.consumers.get(letter.group);
-      if (
-        consumer === undefined ||
-        (ids !== undefined && !ids.has(letter.message.id))
-      ) {
-        kept.push(record);
-        continue;
-      }
-      if (!this.messages.has(sequence)) {
-        this.messages = insertSorted(this.messages, sequence, letter.message);
-      }
-      const pending = {
-        sequence,
-        message: letter.message,
-        attempts: 0,
-        visibleAt: now,
-      };
-      consumer.pending = insertSorted(consumer.pending, sequence, pending);
-      replayed += 1;
-    }
-    this.deadLetters = kept;
-    if (replayed > 0) this.notify();
-    return replayed;
-  }
-
-  /** What admin calls report about a consumer. */
-  info(consumer: ConsumerState, now: number): ConsumerInfo {
-    let inFlight = 0;
-    for (const pending of consumer.pending.values()) {
-      if (isLeased(pending, now)) inFlight += 1;
-    }
-    const first = consumer.pending.keys().next();
-    const info: ConsumerInfo = {
-      name: consumer.name,
-      mode: consumer.mode,
-      pending: consumer.pending.size - inFlight,
-      inFlight,
-      ackFloor: first.done === true ? this.lastSequence : first.value - 1,
-    };
-    if (consumer.lastActiveAt !== undefined) {
-      info.lastActiveAt = consumer.lastActiveAt;
-    }
-    return info;
-  }
-
-  /** Counters of the channel. */
-  stats(now: number): ChannelStats {
-    const leased = new Set<number>();
-    const consumers: ChannelStats['consumers'] = {};
-    for (const consumer of this.consumers.values()) {
-      let inFlight = 0;
-      for (const pending of consumer.pending.values()) {
-        if (!isLeased(pending, now)) continue;
-        inFlight += 1;
-        leased.add(pending.sequence);
-      }
-      consumers[consumer.name] = { lag: consumer.pending.size, inFlight };
-    }
-
-    return {
-      depth: this.messages.size,
-      inFlight: leased.size,
-      deadLettered: this.deadLetters.length,
-      consumers,
-    };
-  }
-
   /** Calls `listener` whenever something may have become deliverable. */
   listen(listener: () => void): () => void {
     this.#listeners.add(listener);
@@ -342,23 +238,11 @@ export class ChannelState {
   }
 }
 
-function isLeased(pending: Pending, now: number): boolean {
+/** Whether a delivery of `pending` is out and its lease still runs. */
+export function isLeased(pending: Pending, now: number): boolean {
   return pending.lease !== undefined && pending.lease.until > now;
 }
 
 function isReady(pending: Pending, now: number): boolean {
   return !isLeased(pending, now) && pending.visibleAt <= now;
-}
-
-/** A copy of `map` with `key` set, keys kept in ascending order. */
-function insertSorted<V>(
-  map: Map<number, V>,
-  key: number,
-  value: V,
-): Map<number, V> {
-  const entries = [...map];
-  entries.push([key, value]);
-  entries.sort((a, b) => a[0] - b[0]);
-
-  return new Map(entries);
 }

@@ -11,6 +11,12 @@ import type {
   TransportConsumer,
   TransportPublishOutcome,
 } from '../../core/provider.ts';
+import {
+  channelStats,
+  consumerInfo,
+  purgeChannel,
+  replayDeadLetters,
+} from './channel-admin.ts';
 import { ChannelState } from './channel-state.ts';
 import { copyMessage, MemoryConsumer } from './consumer.ts';
 import { type Lifecycle, notFound, PROVIDER } from './support.ts';
@@ -25,7 +31,13 @@ export interface MemoryChannelsOptions {
 }
 
 /**
- * Creates the channel transport of one provider instance. Stale
+ * Creates the channel transport of one provider instance.
+ *
+ * Messages stay stored after every consumer acknowledged them, until a
+ * purge removes them, as on a stream. A channel declared unordered
+ * becomes ordered when a later `ensure` asks for ordering; it never goes
+ * back. Dead letters are replayed only to a consumer that still exists:
+ * those of a deleted group or a closed broadcast consumer stay. Stale
  * operations on a delivery (after it was acknowledged, purged, or its
  * lease ran out and it was delivered again) are ignored for `ack`, `nak`
  * and `deadLetter`, so they never disturb the newer delivery, while
@@ -54,6 +66,7 @@ export function createMemoryChannels(
         state = new ChannelState(spec.name, spec.ordered);
         channels.set(spec.name, state);
       }
+      state.ordered ||= spec.ordered;
       for (const group of spec.groups) state.addConsumer(group, 'group');
     },
 
@@ -138,13 +151,15 @@ export function createMemoryChannels(
       name: string,
       purgeOptions: { acknowledged?: boolean; upToSequence?: number } = {},
     ): Promise<number> {
-      return channel(name, 'purge a channel').purge(purgeOptions);
+      return purgeChannel(channel(name, 'purge a channel'), purgeOptions);
     },
 
     async consumers(name: string): Promise<ConsumerInfo[]> {
       const state = channel(name, 'list consumers');
       const now = Date.now();
-      return [...state.consumers.values()].map((c) => state.info(c, now));
+      return [...state.consumers.values()].map((c) =>
+        consumerInfo(state, c, now),
+      );
     },
 
     async deleteConsumer(name: string, consumer: string): Promise<void> {
@@ -159,7 +174,7 @@ export function createMemoryChannels(
     },
 
     async stats(name: string): Promise<ChannelStats> {
-      return channel(name, 'read channel stats').stats(Date.now());
+      return channelStats(channel(name, 'read channel stats'), Date.now());
     },
 
     async deadLetters(
@@ -183,7 +198,7 @@ export function createMemoryChannels(
         replayOptions.ids === undefined
           ? undefined
           : new Set(replayOptions.ids);
-      return state.replay(ids, Date.now());
+      return replayDeadLetters(state, ids, Date.now());
     },
 
     async purgeDeadLetters(name: string): Promise<number> {

@@ -37,11 +37,17 @@ export class MemoryConsumer implements TransportConsumer {
     this.#onClose = onClose;
   }
 
+  /**
+   * Leases up to `max` deliverable messages, oldest first, waiting up to
+   * `waitMs` for the first. ClosedError once closed; NotFoundError once
+   * the channel or the group was deleted.
+   */
   async fetch(
     max: number,
     options: { waitMs: number; signal?: AbortSignal },
   ): Promise<TransportDelivery[]> {
     this.#check();
+    if (max < 1) return [];
     const first = this.#take(max);
     if (first.length > 0 || options.waitMs <= 0) return first;
     if (options.signal?.aborted === true) return [];
