@@ -1,0 +1,90 @@
+/**
+ * Switchyard: a transport-agnostic event pipeline. This module is the
+ * package's public surface; nothing else is part of the API.
+ *
+ * @example
+ * ```ts
+ * import { connect } from 'switchyard';
+ *
+ * const sy = await connect();
+ * await sy.channel('orders').publish({ sku: 'apple' });
+ * await sy.close();
+ * ```
+ */
+export {
+  type Capabilities,
+  type Feature,
+  supports,
+} from './core/capabilities.ts';
+export type {
+  BackoffOptions,
+  Channel,
+  ChannelOptions,
+  ConsumerMode,
+  ConsumerOptions,
+  Delivery,
+  Guarantee,
+  Handler,
+  HandlerContext,
+  PullConsumer,
+  SubscribeOptions,
+  Subscription,
+  SubscriptionStats,
+} from './core/channel.ts';
+export { createSwitchyard } from './core/client.ts';
+export type { Codec, CodecOption } from './core/codec.ts';
+export {
+  codecForContentType,
+  jsonCodec,
+  msgpackCodec,
+  rawCodec,
+  resolveCodec,
+} from './core/codecs.ts';
+export * from './core/errors.ts';
+export type { KvBucket, KvEntry, KvEvent, KvOptions } from './core/kv.ts';
+export { type LogFields, type Logger, silentLogger } from './core/logger.ts';
+export type {
+  BatchEntry,
+  BatchResult,
+  Message,
+  PublishOptions,
+  PublishReceipt,
+  WireMessage,
+} from './core/message.ts';
+export {
+  assertAttributes,
+  assertKey,
+  assertMessageId,
+  assertName,
+  assertObjectName,
+} from './core/names.ts';
+export type {
+  ObjectBody,
+  ObjectBucket,
+  ObjectBucketOptions,
+} from './core/objects.ts';
+export type * from './core/provider.ts';
+export type {
+  GatherOptions,
+  GatherReply,
+  RequestHandler,
+  RequestOptions,
+  ServeOptions,
+  Server,
+} from './core/requests.ts';
+export type {
+  ChannelAdmin,
+  Part,
+  Switchyard,
+  SwitchyardOptions,
+} from './core/switchyard.ts';
+export {
+  type ConnectOptions,
+  connect,
+  loadConfig,
+  parseConfig,
+  providerNames,
+  registerProvider,
+  type SwitchyardConfig,
+  type SwitchyardConfigInput,
+} from './config/index.ts';
