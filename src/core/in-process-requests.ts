@@ -4,7 +4,7 @@
  * offers this bus instead: servers and requesters meet in a namespace,
  * so clients created with the same namespace reach each other's servers.
  */
-import { NoRespondersError, TimeoutError } from './errors.ts';
+import { ClosedError, NoRespondersError, TimeoutError } from './errors.ts';
 import type { RawRequestHandler, RequestTransport } from './provider.ts';
 
 /** Options of {@link createInProcessRequests}. */
@@ -50,6 +50,11 @@ const buses = new Map<string, Map<string, Subject>>();
  * arrived by `timeoutMs`, or as soon as `expected` arrived or every server
  * answered; servers whose handler rejects contribute no reply.
  *
+ * `close()` stops the servers started through this transport, rejects
+ * its requests still waiting with ClosedError and ends its gathers with
+ * the replies they have. Timers are unreferenced, so a waiting request
+ * never keeps the process alive.
+ *
  * @example
  * const requests = createInProcessRequests({ namespace: 'test' });
  * await requests.serve('echo', async (body) => body);
@@ -60,19 +65,27 @@ export function createInProcessRequests(
 ): InProcessRequests {
   const namespace = options.namespace ?? 'default';
   const provider = options.provider ?? 'memory';
-  const mine = new Set<{ close(): Promise<void> }>();
+  const servers = new Set<{ close(): Promise<void> }>();
+  /** Ends each request or gather still waiting, for `close()`. */
+  const waiting = new Set<() => void>();
+  let closed = false;
 
-  const subjects = (): Map<string, Subject> => {
+  const check = (operation: string): void => {
+    if (closed) {
+      throw new ClosedError(
+        `cannot ${operation}: the request transport is closed`,
+        { details: { provider } },
+      );
+    }
+  };
+
+  const serve = async (subject: string, handler: RawRequestHandler) => {
+    check('serve a subject');
     let bus = buses.get(namespace);
     if (bus === undefined) {
       bus = new Map();
       buses.set(namespace, bus);
     }
-    return bus;
-  };
-
-  const serve = async (subject: string, handler: RawRequestHandler) => {
-    const bus = subjects();
     const entry: Entry = { handler };
     let state = bus.get(subject);
     if (state === undefined) {
@@ -83,7 +96,7 @@ export function createInProcessRequests(
 
     const server = {
       close: async (): Promise<void> => {
-        mine.delete(server);
+        servers.delete(server);
         const live = buses.get(namespace);
         const current = live?.get(subject);
         if (live === undefined || current === undefined) return;
@@ -91,74 +104,106 @@ export function createInProcessRequests(
         if (current.servers.length === 0) live.delete(subject);
       },
     };
-    mine.add(server);
+    servers.add(server);
     return server;
   };
 
-  const request = (
+  const request = async (
     subject: string,
     body: Uint8Array,
     { timeoutMs }: { timeoutMs: number },
   ): Promise<Uint8Array> => {
+    check('send a request');
     const state = buses.get(namespace)?.get(subject);
     if (state === undefined || state.servers.length === 0) {
-      return Promise.reject(
-        new NoRespondersError(`no server answers subject '${subject}'`, {
-          details: { provider, subject },
-        }),
-      );
+      throw new NoRespondersError(`no server answers subject '${subject}'`, {
+        details: { provider, subject },
+      });
     }
     const index = state.next % state.servers.length;
     state.next = index + 1;
     const entry = state.servers[index]!;
 
-    return withTimeout(invoke(entry, body), timeoutMs, () => {
-      return new TimeoutError(
-        `request on subject '${subject}' got no reply within ${timeoutMs} ms`,
-        timeoutMs,
-        { details: { provider, subject } },
+    return new Promise((resolve, reject) => {
+      const settle = (): void => {
+        clearTimeout(timer);
+        waiting.delete(abandon);
+      };
+      const abandon = (): void => {
+        settle();
+        reject(
+          new ClosedError(
+            `request on subject '${subject}' abandoned: the request transport closed`,
+            { details: { provider, subject } },
+          ),
+        );
+      };
+      const timer = setTimeout(() => {
+        settle();
+        reject(
+          new TimeoutError(
+            `request on subject '${subject}' got no reply within ${timeoutMs} ms`,
+            timeoutMs,
+            { details: { provider, subject } },
+          ),
+        );
+      }, timeoutMs);
+      timer.unref();
+      waiting.add(abandon);
+
+      invoke(entry, body).then(
+        (reply) => {
+          settle();
+          resolve(reply);
+        },
+        (error: unknown) => {
+          settle();
+          reject(error);
+        },
       );
     });
   };
 
-  const gather = (
+  const gather = async (
     subject: string,
     body: Uint8Array,
     options: { timeoutMs: number; expected?: number },
   ): Promise<Uint8Array[]> => {
-    const servers = buses.get(namespace)?.get(subject)?.servers ?? [];
+    check('gather replies');
+    const targets = buses.get(namespace)?.get(subject)?.servers ?? [];
     const replies: Uint8Array[] = [];
-    if (servers.length === 0) return Promise.resolve(replies);
+    if (targets.length === 0) return replies;
 
     return new Promise((resolve) => {
-      let settled = 0;
+      let answered = 0;
       const finish = (): void => {
         clearTimeout(timer);
+        waiting.delete(finish);
         resolve(replies.slice());
       };
       const timer = setTimeout(finish, options.timeoutMs);
       timer.unref();
-      for (const entry of servers) {
-        invoke(entry, body).then(
-          (reply) => {
-            replies.push(reply);
-            settled += 1;
-            const enough =
-              options.expected !== undefined &&
-              replies.length >= options.expected;
-            if (enough || settled === servers.length) finish();
-          },
-          () => {
-            settled += 1;
-            if (settled === servers.length) finish();
-          },
-        );
+      waiting.add(finish);
+
+      const count = (): void => {
+        answered += 1;
+        const enough =
+          options.expected !== undefined && replies.length >= options.expected;
+        if (enough || answered === targets.length) finish();
+      };
+      for (const entry of [...targets]) {
+        invoke(entry, body).then((reply) => {
+          replies.push(reply);
+          count();
+        }, count);
       }
     });
   };
 
   const close = async (): Promise<void> => {
-    await Promise.all([...mine].map((server) => server.close()));
+    closed = true;
+    for (const end of [...waiting]) end();
+    await Promise.all([...servers].map((server) => server.close()));
   };
 
   return { serve, request, gather, close };
@@ -178,25 +223,4 @@ async function invoke(entry: Entry, body: Uint8Array): Promise<Uint8Array> {
   const reply = await entry.handler(body.slice());
 
   return reply.slice();
-}
-
-function withTimeout<T>(
-  promise: Promise<T>,
-  timeoutMs: number,
-  onTimeout: () => Error,
-): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(onTimeout()), timeoutMs);
-    timer.unref();
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 }

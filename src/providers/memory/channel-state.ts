@@ -152,9 +152,8 @@ export class ChannelState {
         attempt: pending.attempts,
       });
     }
-    if (taken.length > 0 || consumer.lastActiveAt === undefined) {
-      consumer.lastActiveAt = now;
-    }
+    consumer.lastActiveAt = now;
+
     return taken;
   }
 

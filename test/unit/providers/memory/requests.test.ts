@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  ClosedError,
   NoRespondersError,
   TimeoutError,
 } from '../../../../src/core/errors.ts';
@@ -85,5 +86,18 @@ describe('memory request/reply', () => {
     await expect(
       client.requests!.request('stats', new Uint8Array(), { timeoutMs: 100 }),
     ).rejects.toBeInstanceOf(NoRespondersError);
+  });
+
+  it('rejects a request still waiting with ClosedError when its provider closes', async () => {
+    const server = await fixture.provider();
+    const client = await fixture.provider();
+    await server.requests!.serve('slow', () => new Promise(() => {}));
+    const attempt = client.requests!.request('slow', new Uint8Array(), {
+      timeoutMs: 60_000,
+    });
+
+    await client.close();
+
+    await expect(attempt).rejects.toBeInstanceOf(ClosedError);
   });
 });
