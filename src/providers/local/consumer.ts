@@ -1,0 +1,226 @@
+/**
+ * An open consumer of a local channel: long-polling fetches that take a
+ * batch in one transaction, and deliveries settled through the write
+ * queue, so that the acknowledgements of one turn share one commit.
+ */
+import type { WireMessage } from '../../core/message.ts';
+import type {
+  ConsumerSpec,
+  TransportConsumer,
+  TransportDelivery,
+} from '../../core/provider.ts';
+import { type Closable, channelTopic, type LocalContext } from './context.ts';
+import type { ConsumerRef, Leases, Taken } from './leases.ts';
+import { toWireMessage } from './messages.ts';
+import { closed } from './support.ts';
+import { Backoff } from './wakeups.ts';
+
+/** Most deliveries one fetch returns. */
+export const MAX_FETCH = 1000;
+
+/**
+ * A consumer of one channel, for a worker group or a broadcast instance.
+ *
+ * Settling a delivery whose lease token is stale (its lease expired and
+ * the message was handed out again) does nothing: the newer delivery
+ * stays, and its holder decides. Closing returns the deliveries this
+ * consumer still holds to the channel at once (their attempt counts
+ * stand); closing a broadcast consumer removes it.
+ */
+export class LocalConsumer implements TransportConsumer, Closable {
+  readonly ref: ConsumerRef;
+  readonly #context: LocalContext;
+  readonly #leases: Leases;
+  readonly #spec: ConsumerSpec;
+  readonly #held = new Map<number, number>();
+  readonly #topic: string;
+  readonly #heartbeat: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(
+    context: LocalContext,
+    leases: Leases,
+    ref: ConsumerRef,
+    spec: ConsumerSpec,
+  ) {
+    this.#context = context;
+    this.#leases = leases;
+    this.ref = ref;
+    this.#spec = spec;
+    this.#topic = channelTopic(ref.channel);
+    if (spec.mode === 'broadcast') {
+      const every = Math.min(context.options.broadcastInactiveMs / 4, 15_000);
+      this.#heartbeat = setInterval(() => this.#beat(), every);
+      this.#heartbeat.unref();
+    }
+  }
+
+  async fetch(
+    max: number,
+    options: { waitMs: number; signal?: AbortSignal },
+  ): Promise<TransportDelivery[]> {
+    if (this.#closed) throw closed('fetch');
+    const limit = Math.max(1, Math.min(Math.floor(max) || 1, MAX_FETCH));
+    const deadline = Date.now() + Math.max(0, options.waitMs);
+    const backoff = new Backoff(this.#context.options.pollIntervalMs);
+
+    for (let first = true; ; first = false) {
+      if (this.#closed || options.signal?.aborted) return [];
+      if (first || this.#leases.ready(this.ref)) {
+        const deliveries = await this.#take(limit);
+        if (deliveries.length > 0) return deliveries;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) return [];
+      const pause = Math.min(backoff.next(), left);
+      await this.#context.wakeups.wait(this.#topic, pause, options.signal);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#heartbeat);
+    this.#context.lifecycle.untrack(this);
+    this.#context.wakeups.notify(this.#topic);
+
+    const held = [...this.#held];
+    this.#held.clear();
+    const { id } = this.ref;
+    const broadcast = this.#spec.mode === 'broadcast';
+    await this.#context.writer.run('close consumer', () => {
+      if (broadcast) {
+        removeConsumer(this.#context, id);
+        return;
+      }
+      const now = Date.now();
+      for (const [seq, token] of held) {
+        this.#leases.delay(id, seq, token, now);
+      }
+    });
+    this.#context.wakeups.notify(this.#topic);
+  }
+
+  /** Settles a delivery and wakes this process's consumers of the channel. */
+  async settle(
+    operation: string,
+    seq: number,
+    token: number,
+    work: () => boolean,
+    final: boolean,
+  ): Promise<void> {
+    await this.#context.writer.run(operation, work);
+    if (final && this.#held.get(seq) === token) this.#held.delete(seq);
+    this.#context.wakeups.notify(this.#topic);
+  }
+
+  /** The statements deliveries settle through. */
+  leases(): Leases {
+    return this.#leases;
+  }
+
+  async #take(limit: number): Promise<TransportDelivery[]> {
+    const leaseMs = this.#spec.leaseMs;
+    const taken = await this.#context.writer.run('fetch', () =>
+      this.#leases.take(this.ref, limit, leaseMs),
+    );
+    return taken.map((item) => {
+      this.#held.set(item.row.seq, item.token);
+      return new LocalDelivery(this, item);
+    });
+  }
+
+  #beat(): void {
+    const id = this.ref.id;
+    this.#context.writer
+      .run('broadcast heartbeat', () =>
+        this.#context.db
+          .prepare('UPDATE consumers SET active_at = ? WHERE id = ?')
+          .run(Date.now(), id),
+      )
+      .catch((error: unknown) => {
+        this.#context.logger.warn('broadcast heartbeat failed', {
+          channel: this.ref.channel,
+          consumer: this.ref.name,
+          error,
+        });
+      });
+  }
+}
+
+/** Deletes a consumer and its deliveries, inside a write. */
+export function removeConsumer(context: LocalContext, id: number): void {
+  context.db.prepare('DELETE FROM deliveries WHERE consumer_id = ?').run(id);
+  context.db.prepare('DELETE FROM consumers WHERE id = ?').run(id);
+}
+
+class LocalDelivery implements TransportDelivery {
+  readonly message: WireMessage;
+  readonly attempt: number;
+  readonly channelSequence: number;
+  readonly #consumer: LocalConsumer;
+  readonly #token: number;
+
+  constructor(consumer: LocalConsumer, taken: Taken) {
+    this.#consumer = consumer;
+    this.#token = taken.token;
+    this.attempt = taken.attempt;
+    this.channelSequence = taken.row.seq;
+    this.message = toWireMessage(taken.row, consumer.ref.channel);
+  }
+
+  ack(): Promise<void> {
+    const { id } = this.#consumer.ref;
+    const seq = this.channelSequence;
+    const leases = this.#consumer.leases();
+    return this.#consumer.settle(
+      'ack',
+      seq,
+      this.#token,
+      () => leases.ack(id, seq, this.#token),
+      true,
+    );
+  }
+
+  nak(delayMs: number): Promise<void> {
+    const { id } = this.#consumer.ref;
+    const seq = this.channelSequence;
+    const leases = this.#consumer.leases();
+    return this.#consumer.settle(
+      'nak',
+      seq,
+      this.#token,
+      () =>
+        leases.delay(id, seq, this.#token, Date.now() + Math.max(0, delayMs)),
+      true,
+    );
+  }
+
+  extend(leaseMs: number): Promise<void> {
+    const { id } = this.#consumer.ref;
+    const seq = this.channelSequence;
+    const leases = this.#consumer.leases();
+    return this.#consumer.settle(
+      'extend lease',
+      seq,
+      this.#token,
+      () =>
+        leases.delay(id, seq, this.#token, Date.now() + Math.max(0, leaseMs)),
+      false,
+    );
+  }
+
+  deadLetter(reason: string): Promise<void> {
+    const seq = this.channelSequence;
+    const leases = this.#consumer.leases();
+    const delivery = { seq, token: this.#token, attempt: this.attempt };
+    return this.#consumer.settle(
+      'dead-letter',
+      seq,
+      this.#token,
+      () =>
+        leases.deadLetter(this.#consumer.ref, delivery, this.message, reason),
+      true,
+    );
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Pieces every part of the local provider uses: its name, its error
+ * helpers, and the translation of SQLite failures into Switchyard errors.
+ */
+import {
+  ClosedError,
+  ConflictError,
+  type ErrorDetails,
+  NotFoundError,
+  type ResourceKind,
+  SwitchyardError,
+  TransportUnavailableError,
+} from '../../core/errors.ts';
+
+/** Name of the provider, as configuration spells it. */
+export const PROVIDER = 'local';
+
+/** SQLite result codes that say the database may work again later. */
+const TRANSIENT = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|PROTOCOL)/;
+
+/** A NotFoundError raised by this provider. */
+export function notFound(
+  kind: ResourceKind,
+  resource: string,
+  details: ErrorDetails = {},
+): NotFoundError {
+  return new NotFoundError(kind, resource, {
+    details: { provider: PROVIDER, ...details },
+  });
+}
+
+/** A ConflictError raised by this provider. */
+export function conflict(
+  message: string,
+  expected: string | undefined,
+  actual: string | undefined,
+  details: ErrorDetails = {},
+): ConflictError {
+  return new ConflictError(message, {
+    expected,
+    actual,
+    details: { provider: PROVIDER, ...details },
+  });
+}
+
+/** The ClosedError of an operation attempted after `close()`. */
+export function closed(operation: string): ClosedError {
+  return new ClosedError(`cannot ${operation}: the local provider is closed`, {
+    details: { provider: PROVIDER },
+  });
+}
+
+/**
+ * Turns an error thrown by SQLite or the filesystem into a Switchyard
+ * error: a busy or locked database, a full disk or an I/O failure becomes
+ * a retryable TransportUnavailableError, anything else a SwitchyardError
+ * with the provider's code. Switchyard errors pass through unchanged.
+ */
+export function storeError(error: unknown, operation: string): Error {
+  if (error instanceof SwitchyardError) return error;
+  const code =
+    typeof (error as { code?: unknown })?.code === 'string'
+      ? (error as { code: string }).code
+      : undefined;
+  const reason = error instanceof Error ? error.message : String(error);
+  const details = { provider: PROVIDER, providerCode: code };
+  if (code !== undefined && TRANSIENT.test(code)) {
+    return new TransportUnavailableError(`${operation} failed: ${reason}`, {
+      cause: error,
+      details,
+    });
+  }
+  return new SwitchyardError(`${operation} failed: ${reason}`, {
+    cause: error,
+    details,
+  });
+}
+
+/** The smallest string greater than every string that starts with `prefix`. */
+export function prefixEnd(prefix: string): string {
+  const last = prefix.charCodeAt(prefix.length - 1);
+  return prefix.slice(0, -1) + String.fromCharCode(last + 1);
+}
+
+/** A random positive integer that tells one delivery from another. */
+export function randomToken(): number {
+  return Math.floor(Math.random() * 2 ** 48) + 1;
+}
