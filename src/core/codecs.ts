@@ -212,8 +212,13 @@ export function encodeValue<T>(codec: Codec<T>, value: T): Uint8Array {
   return bytes;
 }
 
-/** The media type without parameters, in lowercase. */
-function mediaType(contentType: string): string {
+/**
+ * The media type of a content type, without parameters, in lowercase.
+ *
+ * @example
+ * mediaType('Application/JSON; charset=utf-8'); // 'application/json'
+ */
+export function mediaType(contentType: string): string {
   return (contentType.split(';', 1)[0] ?? '').trim().toLowerCase();
 }
 
