@@ -4,6 +4,7 @@ import {
   NoRespondersError,
   TimeoutError,
 } from '../../../../src/core/errors.ts';
+import { createMemoryProvider } from '../../../../src/providers/memory/index.ts';
 import { namespaceFixture } from './fixtures.ts';
 
 const fixture = namespaceFixture();
@@ -99,5 +100,20 @@ describe('memory request/reply', () => {
     await client.close();
 
     await expect(attempt).rejects.toBeInstanceOf(ClosedError);
+  });
+
+  it('reaches no server of another namespace', async () => {
+    const server = await fixture.provider();
+    const outsider = await createMemoryProvider({
+      namespace: `${fixture.namespace}-other`,
+    });
+    await server.requests!.serve('stats', reply(1));
+
+    const attempt = outsider.requests!.request('stats', new Uint8Array(), {
+      timeoutMs: 1000,
+    });
+
+    await expect(attempt).rejects.toBeInstanceOf(NoRespondersError);
+    await outsider.close();
   });
 });
