@@ -81,17 +81,17 @@ export class Leases {
     );
     this.#due = db.prepare(
       `SELECT seq, attempt FROM deliveries
-       WHERE consumer_id = ? AND visible_at <= ?
-       ORDER BY visible_at, seq LIMIT ?`,
+       WHERE consumer_id = @consumer AND visible_at <= @now
+       ORDER BY visible_at, seq LIMIT @max`,
     );
     this.#eligible = db.prepare(
       `SELECT f.seq, f.attempt FROM deliveries f
-       WHERE f.consumer_id = ?1 AND f.visible_at <= ?2
+       WHERE f.consumer_id = @consumer AND f.visible_at <= @now
          AND (f.ordering_key IS NULL OR NOT EXISTS (
            SELECT 1 FROM deliveries g
-           WHERE g.consumer_id = ?1 AND g.ordering_key = f.ordering_key
+           WHERE g.consumer_id = @consumer AND g.ordering_key = f.ordering_key
              AND g.seq < f.seq))
-       ORDER BY f.seq LIMIT ?3`,
+       ORDER BY f.seq LIMIT @max`,
     );
     this.#handOut = db.prepare(
       `UPDATE deliveries SET attempt = attempt + 1, visible_at = ?, token = ?
@@ -147,11 +147,11 @@ export class Leases {
     const visibleAt = now + leaseMs;
 
     if (consumer.ordered) cursor = this.#admit(consumer, cursor);
-    const due = (consumer.ordered ? this.#eligible : this.#due).all(
-      consumer.id,
+    const due = (consumer.ordered ? this.#eligible : this.#due).all({
+      consumer: consumer.id,
       now,
       max,
-    ) as Due[];
+    }) as Due[];
     const taken = this.#handOutDue(consumer, due, visibleAt);
 
     if (!consumer.ordered && taken.length < max) {
@@ -194,7 +194,8 @@ export class Leases {
       return true;
     }
     const query = consumer.ordered ? this.#eligible : this.#due;
-    return query.get(consumer.id, Date.now(), 1) !== undefined;
+    const due = { consumer: consumer.id, now: Date.now(), max: 1 };
+    return query.get(due) !== undefined;
   }
 
   /** Removes a delivery; false if its lease token is no longer current. */
