@@ -37,7 +37,8 @@ export interface MemoryChannelsOptions {
  * purge removes them, as on a stream. A channel declared unordered
  * becomes ordered when a later `ensure` asks for ordering; it never goes
  * back. Dead letters are replayed only to a consumer that still exists:
- * those of a deleted group or a closed broadcast consumer stay. Stale
+ * those of a deleted group or a closed broadcast consumer stay. Deleting
+ * an absent channel does nothing. Stale
  * operations on a delivery (after it was acknowledged, purged, or its
  * lease ran out and it was delivered again) are ignored for `ack`, `nak`
  * and `deadLetter`, so they never disturb the newer delivery, while
@@ -81,7 +82,9 @@ export function createMemoryChannels(
     },
 
     async delete(name: string): Promise<void> {
-      const state = channel(name, 'delete a channel');
+      lifecycle.check('delete a channel');
+      const state = channels.get(name);
+      if (state === undefined) return;
       channels.delete(name);
       state.deleted = true;
       state.notify();

@@ -12,7 +12,8 @@ import { conflict, type Lifecycle, notFound, PROVIDER } from './support.ts';
 /**
  * Creates the key-value transport of one provider instance over the
  * namespace's `buckets`. A bucket keeps the TTL it was created with;
- * opening it again with another `ttlMs` does not change it.
+ * opening it again with another `ttlMs` does not change it. Deleting an
+ * absent bucket does nothing.
  */
 export function createMemoryKv(
   buckets: Map<string, KvBucketState>,
@@ -51,7 +52,7 @@ export function createMemoryKv(
     async delete(bucket: string): Promise<void> {
       lifecycle.check('delete a key-value bucket');
       const state = buckets.get(bucket);
-      if (state === undefined) throw notFound('kv-bucket', bucket, { bucket });
+      if (state === undefined) return;
       buckets.delete(bucket);
       state.drop();
     },

@@ -273,4 +273,18 @@ describe('memory channel administration', () => {
 
     await expect(attempt).rejects.toMatchObject({ kind: 'consumer' });
   });
+
+  it('ends waiting fetches when the channel is deleted, and ignores deleting it again', async () => {
+    const consumer = await channels.consume(groupSpec('orders', 'g'));
+    const fetching = consumer.fetch(10, { waitMs: 15_000 });
+
+    await channels.delete('orders');
+    await channels.delete('orders');
+
+    expect(await fetching).toEqual([]);
+    expect(await channels.exists('orders')).toBe(false);
+    await expect(consumer.fetch(1, { waitMs: 0 })).rejects.toMatchObject({
+      kind: 'channel',
+    });
+  });
 });
