@@ -1,0 +1,71 @@
+/**
+ * Factories of test data: orders on channels, their schema, trace
+ * context, and deterministic bytes for objects and raw payloads.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+
+/** The payload most cases publish. */
+export interface Order {
+  orderId: string;
+  amount: number;
+  lines: { sku: string; quantity: number }[];
+}
+
+/** The order with index `index`, distinct from every other index. */
+export function order(index: number, overrides: Partial<Order> = {}): Order {
+  return {
+    orderId: `order-${index}`,
+    amount: index + 1,
+    lines: [{ sku: `sku-${index % 3}`, quantity: (index % 4) + 1 }],
+    ...overrides,
+  };
+}
+
+/** A Standard Schema of {@link Order}: a positive amount, named lines. */
+export const orderSchema = z.object({
+  orderId: z.string(),
+  amount: z.number().positive(),
+  lines: z.array(z.object({ sku: z.string(), quantity: z.number().int() })),
+});
+
+/** A valid W3C trace context. */
+export function traceContext(): { traceparent: string; tracestate: string } {
+  return {
+    traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    tracestate: 'congo=t61rcWkgMzE',
+  };
+}
+
+/**
+ * `size` bytes that depend only on `seed`: a SHA-256 counter stream, so
+ * that two calls agree and a lost or reordered chunk shows.
+ */
+export function seededBytes(size: number, seed = 'switchyard'): Uint8Array {
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (let block = 0; offset < size; block += 1) {
+    const digest = createHash('sha256').update(`${seed}:${block}`).digest();
+    bytes.set(
+      digest.subarray(0, Math.min(digest.length, size - offset)),
+      offset,
+    );
+    offset += digest.length;
+  }
+  return bytes;
+}
+
+/** Splits `bytes` into chunks of `chunkSize` bytes, yielded in order. */
+export async function* chunks(
+  bytes: Uint8Array,
+  chunkSize: number,
+): AsyncGenerator<Uint8Array> {
+  for (let start = 0; start < bytes.length; start += chunkSize) {
+    yield bytes.slice(start, start + chunkSize);
+  }
+}
+
+/** Hex SHA-256 of `bytes`, to compare large contents in one line. */
+export function digest(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

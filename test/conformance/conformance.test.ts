@@ -1,0 +1,14 @@
+/**
+ * Runs the conformance suite against each provider named in
+ * `SWITCHYARD_PROVIDERS` (comma-separated; default `memory,local`).
+ *
+ * SWITCHYARD_PROVIDERS=local npx vitest run test/conformance
+ */
+import { runConformance } from '../../src/testkit/index.ts';
+import { selectTargets } from './targets/index.ts';
+
+const selected = await selectTargets(
+  process.env.SWITCHYARD_PROVIDERS ?? 'memory,local',
+);
+
+for (const target of selected) runConformance(target);
