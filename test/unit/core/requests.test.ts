@@ -40,9 +40,12 @@ describe('request/reply', () => {
       throw new RangeError('no stats yet');
     });
 
-    const error = await client
+    const error: RemoteError = await client
       .request('router.stats', {})
-      .catch((e: RemoteError) => e);
+      .then(() => {
+        throw new Error('expected a RemoteError');
+      })
+      .catch((e) => e);
 
     expect(error).toBeInstanceOf(RemoteError);
     expect(error.remoteName).toBe('RangeError');
