@@ -29,6 +29,17 @@ export const orderSchema = z.object({
   lines: z.array(z.object({ sku: z.string(), quantity: z.number().int() })),
 });
 
+/** A worker's state, the value key-value cases store. */
+export interface WorkerState {
+  worker: string;
+  blocks: number;
+}
+
+/** The state of worker `worker`, holding `blocks` blocks. */
+export function workerState(worker: number, blocks = worker * 10): WorkerState {
+  return { worker: `worker-${worker}`, blocks };
+}
+
 /** A valid W3C trace context. */
 export function traceContext(): { traceparent: string; tracestate: string } {
   return {

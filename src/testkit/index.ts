@@ -37,8 +37,10 @@ import {
   resolveTimeouts,
 } from './kit.ts';
 import { kvCases } from './kv.ts';
+import { kvWatchCases } from './kv-watch.ts';
 import { objectCases } from './objects.ts';
 import { pullCases } from './pull.ts';
+import { refusalCases } from './refusals.ts';
 import { requestCases } from './requests.ts';
 
 export { loseAcks } from './faults.ts';
@@ -68,12 +70,14 @@ export function runConformance(target: ConformanceTarget): void {
     const kit = createKit(target, capabilities, timeouts);
 
     channelCases(kit);
+    refusalCases(kit);
     groupCases(kit);
     pullCases(kit);
     deliveryCases(kit);
     guaranteeCases(kit);
     adminCases(kit);
     kvCases(kit);
+    kvWatchCases(kit);
     objectCases(kit);
     requestCases(kit);
   });

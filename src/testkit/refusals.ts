@@ -1,0 +1,214 @@
+/**
+ * Conformance of what a publish or a consumer refuses: values the codec
+ * cannot encode, schema failures on either side, payloads over the
+ * transport's limit, invalid names, and channels that do not exist.
+ */
+import { describe, expect } from 'vitest';
+import {
+  NotFoundError,
+  PayloadTooLargeError,
+  ValidationError,
+} from '../core/errors.ts';
+import { type Order, order, orderSchema } from './data.ts';
+import { createRecorder, expectError, uniqueName } from './helpers.ts';
+import type { Kit } from './kit.ts';
+
+/** Registers the cases of refused publishes and consumers. */
+export function refusalCases(kit: Kit): void {
+  describe('channel refusals', () => {
+    kit.test(
+      'a value the codec cannot encode is refused with a ValidationError',
+      async (scope) => {
+        const client = await scope.client();
+        const channel = client.channel<unknown>(uniqueName('values'));
+
+        await expectError(
+          () => channel.publish({ count: 10n }),
+          ValidationError,
+        );
+      },
+    );
+
+    kit.test(
+      'a publish that fails the schema is refused with a ValidationError naming the field',
+      async (scope) => {
+        const client = await scope.client();
+        const channel = client.channel<Order>(uniqueName('orders'), {
+          schema: orderSchema,
+        });
+
+        const error = await expectError(
+          () => channel.publish(order(1, { amount: -5 })),
+          ValidationError,
+        );
+
+        expect(error.field).toContain('amount');
+        expect(error.message).toContain('amount');
+      },
+    );
+
+    kit.test(
+      'a delivery that fails the schema is dead-lettered with the reason and never handled',
+      async (scope) => {
+        const name = uniqueName('orders');
+        const producer = await scope.client();
+        const worker = await scope.client();
+        const loose = producer.channel<unknown>(name, { groups: ['billing'] });
+        const strict = worker.channel<Order>(name, { schema: orderSchema });
+        const recorder = createRecorder<Order>();
+
+        const receipt = await loose.publish({ ...order(1), amount: 'lots' });
+        strict.subscribe(recorder.handler, { group: 'billing' });
+        const [dead] = await scope.eventually(async () => {
+          const letters = await worker.admin.deadLetters(name);
+          expect(letters).toHaveLength(1);
+          return letters;
+        });
+
+        expect(dead?.message.id).toBe(receipt.id);
+        expect(dead?.reason).toContain('amount');
+        expect(recorder.runs).toHaveLength(0);
+      },
+    );
+
+    kit.test(
+      'a payload over maxPayloadBytes is refused with PayloadTooLargeError naming both sizes',
+      async (scope) => {
+        const client = await scope.client();
+        const channel = client.channel<Uint8Array>(uniqueName('bytes'), {
+          codec: 'raw',
+        });
+        const limit = scope.capabilities.maxPayloadBytes;
+
+        const error = await expectError(
+          () => channel.publish(new Uint8Array(limit + 1)),
+          PayloadTooLargeError,
+        );
+
+        expect(error.limit).toBe(limit);
+        expect(error.size).toBeGreaterThan(limit);
+        expect(error.message).toContain(String(error.size));
+        expect(error.message).toContain(String(limit));
+      },
+    );
+
+    kit.test(
+      'invalid channel names are refused with ValidationError',
+      async (scope) => {
+        const client = await scope.client();
+        const names = [
+          'ab',
+          'Orders',
+          '1orders',
+          'or--ders',
+          'orders-',
+          'or_ders',
+          `o${'x'.repeat(40)}`,
+        ];
+
+        for (const name of names) {
+          await expectError(
+            () => client.channel(name).publish(order(1)),
+            ValidationError,
+          );
+        }
+      },
+    );
+
+    kit.test(
+      'invalid group names are refused with ValidationError',
+      async (scope) => {
+        const client = await scope.client();
+        const channel = client.channel<Order>(uniqueName('orders'));
+        const names = [
+          '',
+          'Billing',
+          'bill_ing',
+          '-billing',
+          `g${'x'.repeat(30)}`,
+        ];
+
+        for (const group of names) {
+          await expectError(() => channel.consumer({ group }), ValidationError);
+        }
+        await expectError(
+          () => channel.subscribe(() => {}, { group: 'Not Valid' }),
+          ValidationError,
+        );
+      },
+    );
+
+    kit.test(
+      'invalid attribute names are refused with ValidationError naming the attribute',
+      async (scope) => {
+        const client = await scope.client();
+        const channel = client.channel<Order>(uniqueName('orders'));
+        const names = [
+          'Tenant',
+          'ten-ant',
+          '9lives',
+          'id',
+          'traceparent',
+          `a${'x'.repeat(40)}`,
+        ];
+
+        for (const name of names) {
+          const error = await expectError(
+            () => channel.publish(order(1), { attributes: { [name]: 'x' } }),
+            ValidationError,
+          );
+          expect(error.field).toBe(`attributes.${name}`);
+        }
+      },
+    );
+
+    kit.test(
+      'an invalid message id is refused with ValidationError',
+      async (scope) => {
+        const client = await scope.client();
+        const channel = client.channel<Order>(uniqueName('orders'));
+
+        for (const id of ['has space', 'ünïcode', 'x'.repeat(129), 'a/b']) {
+          await expectError(
+            () => channel.publish(order(1), { id }),
+            ValidationError,
+          );
+        }
+      },
+    );
+
+    kit.test(
+      'publishing on an unknown channel with create false throws NotFoundError',
+      async (scope) => {
+        const client = await scope.client();
+        const channel = client.channel<Order>(uniqueName('missing'), {
+          create: false,
+        });
+
+        const error = await expectError(
+          () => channel.publish(order(1)),
+          NotFoundError,
+        );
+
+        expect(error.kind).toBe('channel');
+      },
+    );
+
+    kit.test(
+      'consuming an unknown channel with create false throws NotFoundError',
+      async (scope) => {
+        const client = await scope.client();
+        const channel = client.channel<Order>(uniqueName('missing'), {
+          create: false,
+        });
+
+        const error = await expectError(
+          () => channel.consumer({ group: 'billing' }),
+          NotFoundError,
+        );
+
+        expect(error.kind).toBe('channel');
+      },
+    );
+  });
+}
