@@ -18,7 +18,7 @@ import {
   type MessageRow,
   toWireMessage,
 } from './messages.ts';
-import { notFound } from './support.ts';
+import { notFound, read } from './support.ts';
 
 interface ConsumerCounts {
   id: number;
@@ -117,7 +117,8 @@ export class ChannelAdmin {
     this.#context.lifecycle.check('list consumers');
     const row = await this.#sweep(channel);
 
-    return this.#countsOf(row.id).map((consumer) => ({
+    const counts = read('list consumers', () => this.#countsOf(row.id));
+    return counts.map((consumer) => ({
       name: consumer.name,
       mode: consumer.mode,
       pending: consumer.fresh + consumer.waiting,
@@ -150,9 +151,13 @@ export class ChannelAdmin {
     const { db } = this.#context;
 
     const count = (sql: string): number =>
-      (db.prepare(sql).get(row.id) as { n: number }).n;
+      read(
+        'read channel stats',
+        () => db.prepare(sql).get(row.id) as { n: number },
+      ).n;
     const consumers: ChannelStats['consumers'] = {};
-    for (const consumer of this.#countsOf(row.id)) {
+    const counts = read('read channel stats', () => this.#countsOf(row.id));
+    for (const consumer of counts) {
       consumers[consumer.name] = {
         lag: consumer.fresh + consumer.waiting + consumer.taken,
         inFlight: consumer.taken,
@@ -179,15 +184,17 @@ export class ChannelAdmin {
     options: { limit?: number } = {},
   ): Promise<DeadLetter[]> {
     this.#context.lifecycle.check('read dead letters');
-    const row = this.#require(channel);
     const limit = options.limit ?? -1;
 
-    const rows = this.#context.db
-      .prepare(
-        `SELECT * FROM dead_letters WHERE channel_id = ?
-         ORDER BY entry LIMIT ?`,
-      )
-      .all(row.id, limit) as DeadLetterRow[];
+    const rows = read('read dead letters', () => {
+      const row = this.#require(channel);
+      return this.#context.db
+        .prepare(
+          `SELECT * FROM dead_letters WHERE channel_id = ?
+           ORDER BY entry LIMIT ?`,
+        )
+        .all(row.id, limit) as DeadLetterRow[];
+    });
     return rows.map((entry) => ({
       message: toWireMessage(entry, channel),
       group: entry.consumer,

@@ -26,7 +26,7 @@ import {
   MESSAGE_PLACEHOLDERS,
   messageParams,
 } from './messages.ts';
-import { notFound, PROVIDER } from './support.ts';
+import { notFound, PROVIDER, read } from './support.ts';
 
 /** A channel's row. */
 export interface ChannelRow {
@@ -101,14 +101,16 @@ export class LocalChannels implements ChannelTransport {
 
   async exists(channel: string): Promise<boolean> {
     this.#context.lifecycle.check('look up a channel');
-    return this.channelRow(channel) !== undefined;
+    return (
+      read('look up a channel', () => this.channelRow(channel)) !== undefined
+    );
   }
 
   async list(): Promise<string[]> {
     this.#context.lifecycle.check('list channels');
-    const rows = this.#context.db
-      .prepare('SELECT name FROM channels ORDER BY name')
-      .all() as { name: string }[];
+    const rows = read('list channels', () =>
+      this.#context.db.prepare('SELECT name FROM channels ORDER BY name').all(),
+    ) as { name: string }[];
     return rows.map((row) => row.name);
   }
 

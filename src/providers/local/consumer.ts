@@ -12,7 +12,7 @@ import type {
 import { type Closable, channelTopic, type LocalContext } from './context.ts';
 import type { ConsumerRef, Leases, Taken } from './leases.ts';
 import { toWireMessage } from './messages.ts';
-import { closed } from './support.ts';
+import { closed, read } from './support.ts';
 import { Backoff } from './wakeups.ts';
 
 /** Most deliveries one fetch returns. */
@@ -66,7 +66,7 @@ export class LocalConsumer implements TransportConsumer, Closable {
 
     for (let first = true; ; first = false) {
       if (this.#closed || options.signal?.aborted) return [];
-      if (first || this.#leases.ready(this.ref)) {
+      if (first || read('fetch', () => this.#leases.ready(this.ref))) {
         const deliveries = await this.#take(limit);
         if (deliveries.length > 0) return deliveries;
       }

@@ -13,7 +13,7 @@ import type {
 } from '../../core/provider.ts';
 import type { LocalContext } from './context.ts';
 import type { Statement } from './database.ts';
-import { conflict } from './support.ts';
+import { conflict, read } from './support.ts';
 
 interface RecordRow {
   id: string;
@@ -154,7 +154,9 @@ class LocalIdempotencyStore implements IdempotencyStore {
 
   async get(id: string): Promise<IdempotencyRecord | undefined> {
     this.#context.lifecycle.check('read an idempotency record');
-    const row = this.#read(id, Date.now());
+    const row = read('read an idempotency record', () =>
+      this.#read(id, Date.now()),
+    );
     if (row === undefined) return undefined;
 
     const record: IdempotencyRecord = {

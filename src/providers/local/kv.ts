@@ -12,7 +12,7 @@ import type {
 } from '../../core/provider.ts';
 import { bucketTopic, type LocalContext } from './context.ts';
 import type { Statement } from './database.ts';
-import { conflict, notFound, prefixEnd } from './support.ts';
+import { conflict, notFound, prefixEnd, read } from './support.ts';
 import { watchBucket } from './watch.ts';
 
 /** Rows read per page by `keys` and `entries`. */
@@ -51,7 +51,9 @@ export class LocalKv implements KvTransport {
       'SELECT id, name, ttl_ms FROM kv_buckets WHERE name = ?',
     );
 
-    let row = select.get(bucket) as BucketRow | undefined;
+    let row = read('open a key-value bucket', () => select.get(bucket)) as
+      | BucketRow
+      | undefined;
     if (row === undefined) {
       if (!options.create) throw notFound('kv-bucket', bucket, { bucket });
       row = await this.#context.writer.run('create key-value bucket', () => {
@@ -67,9 +69,11 @@ export class LocalKv implements KvTransport {
 
   async list(): Promise<string[]> {
     this.#context.lifecycle.check('list key-value buckets');
-    const rows = this.#context.db
-      .prepare('SELECT name FROM kv_buckets ORDER BY name')
-      .all() as { name: string }[];
+    const rows = read('list key-value buckets', () =>
+      this.#context.db
+        .prepare('SELECT name FROM kv_buckets ORDER BY name')
+        .all(),
+    ) as { name: string }[];
     return rows.map((row) => row.name);
   }
 
@@ -139,9 +143,7 @@ class LocalKvStore implements KvStore {
 
   async get(key: string): Promise<RawKvEntry | undefined> {
     this.#context.lifecycle.check('read a key');
-    const row = this.#get.get(this.#bucket.id, key, Date.now()) as
-      | EntryRow
-      | undefined;
+    const row = read('read a key', () => this.#current(key));
     return row === undefined ? undefined : toEntry(row);
   }
 
@@ -195,13 +197,17 @@ class LocalKvStore implements KvStore {
     let from = prefix;
 
     for (;;) {
-      const rows = this.#page.all(
-        this.#bucket.id,
-        from,
-        end,
-        Date.now(),
-        PAGE,
-      ) as EntryRow[];
+      const rows = read(
+        'list keys',
+        () =>
+          this.#page.all(
+            this.#bucket.id,
+            from,
+            end,
+            Date.now(),
+            PAGE,
+          ) as EntryRow[],
+      );
       for (const row of rows) yield toEntry(row);
       if (rows.length < PAGE) return;
       // Keys hold no NUL, so this is the first key after the last one.

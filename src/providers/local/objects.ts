@@ -23,7 +23,7 @@ import {
   removeLeftovers,
   writeContent,
 } from './object-files.ts';
-import { conflict, notFound, prefixEnd } from './support.ts';
+import { conflict, notFound, prefixEnd, read, storeError } from './support.ts';
 
 /** Objects listed per page. */
 const PAGE = 500;
@@ -59,7 +59,9 @@ export class LocalObjects implements ObjectTransport {
     const { db } = this.#context;
     const select = db.prepare('SELECT id FROM object_buckets WHERE name = ?');
 
-    let row = select.get(bucket) as { id: number } | undefined;
+    let row = read('open an object bucket', () => select.get(bucket)) as
+      | { id: number }
+      | undefined;
     if (row === undefined) {
       if (!options.create) {
         throw notFound('object-bucket', bucket, { bucket });
@@ -85,9 +87,11 @@ export class LocalObjects implements ObjectTransport {
 
   async list(): Promise<string[]> {
     this.#context.lifecycle.check('list object buckets');
-    const rows = this.#context.db
-      .prepare('SELECT name FROM object_buckets ORDER BY name')
-      .all() as { name: string }[];
+    const rows = read('list object buckets', () =>
+      this.#context.db
+        .prepare('SELECT name FROM object_buckets ORDER BY name')
+        .all(),
+    ) as { name: string }[];
     return rows.map((row) => row.name);
   }
 
@@ -177,7 +181,11 @@ class LocalObjectStore implements ObjectStore {
 
     const etag = newEtag();
     const durable = this.#context.options.synchronous === 'full';
-    const size = await writeContent(this.#dir, etag, body, durable);
+    const size = await writeContent(this.#dir, etag, body, durable).catch(
+      (error: unknown) => {
+        throw this.#fileError(error, 'write object');
+      },
+    );
     const info: ObjectInfo = {
       name,
       size,
@@ -227,7 +235,11 @@ class LocalObjectStore implements ObjectStore {
     for (;;) {
       const row = this.#current(name);
       if (row === undefined) return undefined;
-      const body = await readContent(this.#dir, row.etag, row.size);
+      const body = await readContent(this.#dir, row.etag, row.size).catch(
+        (error: unknown) => {
+          throw this.#fileError(error, 'read object');
+        },
+      );
       if (body !== undefined) return { info: toInfo(row), body };
       if (this.#current(name)?.etag === row.etag) {
         throw notFound('object', name, { bucket: this.#name });
@@ -247,7 +259,10 @@ class LocalObjectStore implements ObjectStore {
 
     let from = prefix;
     for (;;) {
-      const rows = this.#page.all(this.#id, from, end, PAGE) as ObjectRow[];
+      const rows = read(
+        'list objects',
+        () => this.#page.all(this.#id, from, end, PAGE) as ObjectRow[],
+      );
       for (const row of rows) yield toInfo(row);
       if (rows.length < PAGE) return;
       // Names hold no NUL, so this is the first name after the last one.
@@ -278,7 +293,23 @@ class LocalObjectStore implements ObjectStore {
   }
 
   #current(name: string): ObjectRow | undefined {
-    return this.#row.get(this.#id, name) as ObjectRow | undefined;
+    return read(
+      'read an object',
+      () => this.#row.get(this.#id, name) as ObjectRow | undefined,
+    );
+  }
+
+  /**
+   * A filesystem failure as a Switchyard error: NotFoundError when the
+   * bucket was deleted meanwhile. Errors of the caller's own body stream
+   * pass through unchanged.
+   */
+  #fileError(error: unknown, operation: string): unknown {
+    if ((error as { syscall?: unknown })?.syscall === undefined) return error;
+    if (this.#exists.get(this.#id) === undefined) {
+      return notFound('object-bucket', this.#name, { bucket: this.#name });
+    }
+    return storeError(error, operation);
   }
 
   #requireBucket(): void {

@@ -16,7 +16,8 @@ import {
 export const PROVIDER = 'local';
 
 /** SQLite result codes that say the database may work again later. */
-const TRANSIENT = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|PROTOCOL)/;
+const TRANSIENT =
+  /^(SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|PROTOCOL)|ENOSPC|EMFILE|ENFILE|EIO|EBUSY|EAGAIN)/;
 
 /** A NotFoundError raised by this provider. */
 export function notFound(
@@ -74,6 +75,18 @@ export function storeError(error: unknown, operation: string): Error {
     cause: error,
     details,
   });
+}
+
+/**
+ * Runs a read of the database, turning what SQLite throws into a
+ * Switchyard error as {@link storeError} does.
+ */
+export function read<T>(operation: string, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    throw storeError(error, operation);
+  }
 }
 
 /** The smallest string greater than every string that starts with `prefix`. */

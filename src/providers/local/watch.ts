@@ -7,7 +7,7 @@
 import type { RawKvEntry, RawKvEvent } from '../../core/provider.ts';
 import { bucketTopic, type LocalContext } from './context.ts';
 import { type EntryRow, toEntry } from './kv.ts';
-import { prefixEnd } from './support.ts';
+import { prefixEnd, read } from './support.ts';
 import { Backoff } from './wakeups.ts';
 
 /** Changes read per look at the log. */
@@ -57,7 +57,9 @@ export async function* watchBucket(
         .all(bucketId, prefix, end, Date.now()) as EntryRow[];
       return { revision: mark?.seq ?? 0, entries: rows.map(toEntry) };
     });
-    let { revision, entries } = snapshot.deferred();
+    let { revision, entries } = read('watch a bucket', () =>
+      snapshot.deferred(),
+    );
     if (signal.aborted) return;
     yield { type: 'snapshot', entries };
     entries = [];
@@ -69,7 +71,10 @@ export async function* watchBucket(
     const backoff = new Backoff(context.options.pollIntervalMs);
     const topic = bucketTopic(bucketId);
     while (!signal.aborted) {
-      const rows = changes.all(bucketId, revision, PAGE) as ChangeRow[];
+      const rows = read(
+        'watch a bucket',
+        () => changes.all(bucketId, revision, PAGE) as ChangeRow[],
+      );
       for (const row of rows) {
         revision = row.revision;
         if (!row.key.startsWith(prefix)) continue;
