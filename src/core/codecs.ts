@@ -65,10 +65,13 @@ export const jsonCodec: Codec<unknown> = {
     try {
       return JSON.parse(strictUtf8.decode(bytes));
     } catch (cause) {
-      throw new DecodeError(`bytes are not valid JSON: ${describe(cause)}`, {
-        cause,
-        field: 'data',
-      });
+      throw new DecodeError(
+        `${bytes.byteLength} bytes are not ${jsonProblem(cause)}`,
+        {
+          cause,
+          field: 'data',
+        },
+      );
     }
   },
 };
@@ -240,6 +243,19 @@ function kindOf(value: unknown): string {
     return `an instance of ${value.constructor?.name ?? 'Object'}`;
   }
   return typeof value;
+}
+
+/**
+ * What is wrong with JSON text, without quoting it: the parser's message
+ * can carry a piece of the payload, which must not reach the logs.
+ */
+export function jsonProblem(cause: unknown): string {
+  if (cause instanceof TypeError) return 'UTF-8 text';
+  const message = cause instanceof Error ? cause.message : '';
+  const position = /position (\d+)/.exec(message)?.[1];
+  return position === undefined
+    ? 'valid JSON'
+    : `valid JSON (error at position ${position})`;
 }
 
 function describe(cause: unknown): string {

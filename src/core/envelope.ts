@@ -15,6 +15,7 @@
  * when read. Malformed input is a `DecodeError` saying what is wrong.
  */
 import { fromCloudEvent, toCloudEvent } from './cloudevents.ts';
+import { jsonProblem } from './codecs.ts';
 import { DecodeError } from './errors.ts';
 import type { WireMessage } from './message.ts';
 
@@ -54,7 +55,7 @@ export function decodeStructured(bytes: Uint8Array): WireMessage {
     event = JSON.parse(strictUtf8.decode(bytes));
   } catch (cause) {
     throw new DecodeError(
-      `structured envelope is not UTF-8 JSON: ${cause instanceof Error ? cause.message : String(cause)}`,
+      `structured envelope of ${bytes.byteLength} bytes is not ${jsonProblem(cause)}`,
       { cause, field: 'envelope' },
     );
   }

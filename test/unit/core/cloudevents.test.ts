@@ -244,10 +244,13 @@ describe('envelopes', () => {
     expect(back).toEqual(wire);
   });
 
-  it('refuses a structured envelope that is not JSON', () => {
-    expect(() =>
-      decodeStructured(new TextEncoder().encode('<event/>')),
-    ).toThrow(/structured envelope is not UTF-8 JSON/);
+  it('refuses a structured envelope that is not JSON, without quoting it', () => {
+    const decode = () => decodeStructured(new TextEncoder().encode('<event/>'));
+
+    expect(decode).toThrow(DecodeError);
+    expect(decode).toThrow(
+      /^structured envelope of 8 bytes is not valid JSON$/,
+    );
   });
 
   it('refuses binary headers without a specversion or an id', () => {

@@ -55,6 +55,16 @@ describe('jsonCodec', () => {
     expect((error as DecodeError).cause).toBeInstanceOf(SyntaxError);
   });
 
+  it('does not quote the payload in a decode error', () => {
+    const bytes = new TextEncoder().encode('{secret-token');
+
+    const error = catchError(() => jsonCodec.decode(bytes));
+
+    expect((error as Error).message).toBe(
+      '13 bytes are not valid JSON (error at position 1)',
+    );
+  });
+
   it('reports bytes that are not UTF-8 as a DecodeError', () => {
     expect(() => jsonCodec.decode(new Uint8Array([0xff, 0xfe]))).toThrow(
       DecodeError,
