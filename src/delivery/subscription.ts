@@ -101,6 +101,9 @@ class PushSubscription<T> implements Subscription {
   #stopping = false;
   #closing: Promise<void> | undefined;
   #changed: (() => void) | undefined;
+  readonly #onAbort = (): void => {
+    void this.close();
+  };
 
   constructor(setup: SubscriptionSetup<T>, policy: SubscribePolicy) {
     this.#setup = setup;
@@ -117,9 +120,7 @@ class PushSubscription<T> implements Subscription {
 
     const { signal } = setup.options;
     if (signal?.aborted) void this.close();
-    signal?.addEventListener('abort', () => void this.close(), {
-      once: true,
-    });
+    signal?.addEventListener('abort', this.#onAbort, { once: true });
   }
 
   close(options: { timeoutMs?: number } = {}): Promise<void> {
@@ -267,6 +268,7 @@ class PushSubscription<T> implements Subscription {
   }
 
   async #shutdown(timeoutMs: number): Promise<void> {
+    this.#setup.options.signal?.removeEventListener('abort', this.#onAbort);
     this.#stopping = true;
     this.#stopFetching.abort();
     this.#notify();
