@@ -33,15 +33,11 @@ import type {
   BatchResult,
   PublishOptions,
   PublishReceipt,
-  WireMessage,
 } from './message.ts';
 import { assertName } from './names.ts';
-import type {
-  ConsumerSpec,
-  TransportConsumer,
-  TransportPublishOutcome,
-} from './provider.ts';
-import { type PublishContext, prepareMessage } from './publish.ts';
+import type { ConsumerSpec, TransportConsumer } from './provider.ts';
+import { type PublishContext, prepareMessage, receipt } from './publish.ts';
+import { publishBatch } from './publish-batch.ts';
 import type { Runtime } from './runtime.ts';
 
 /**
@@ -133,44 +129,14 @@ class ChannelHandle<T> implements Channel<T> {
     return receipt(message, outcome);
   }
 
-  /**
-   * Entries that fail validation get their error in place; the others are
-   * sent in chunks of the provider's `maxBatchSize`, in order. A chunk the
-   * transport refuses as a whole fails each of its entries.
-   */
-  async publishBatch(
-    entries: readonly BatchEntry<T>[],
-  ): Promise<BatchResult[]> {
+  publishBatch(entries: readonly BatchEntry<T>[]): Promise<BatchResult[]> {
     this.#runtime.assertOpen();
-    const results: BatchResult[] = new Array(entries.length);
-    const ready: { index: number; message: WireMessage }[] = [];
-    for (const [index, entry] of entries.entries()) {
-      const { data, ...options } = entry;
-      try {
-        ready.push({
-          index,
-          message: await prepareMessage(this.#context, data, options),
-        });
-      } catch (error) {
-        results[index] = {
-          ok: false,
-          id: entryId(entry),
-          error: asError(error),
-        };
-      }
-    }
-    if (ready.length > 0) await this.#setup.ensure();
-
-    const size = Math.max(
-      1,
-      this.#runtime.capabilities('channels').maxBatchSize,
-    );
-    for (let start = 0; start < ready.length; start += size) {
-      const chunk = ready.slice(start, start + size);
-      await this.#publishChunk(chunk, results);
-    }
-
-    return results;
+    return publishBatch(entries, {
+      context: this.#context,
+      maxBatchSize: this.#runtime.capabilities('channels').maxBatchSize,
+      ensure: () => this.#setup.ensure(),
+      send: (messages) => this.#transport().publish(this.name, messages),
+    });
   }
 
   subscribe(handler: Handler<T>, options: SubscribeOptions): Subscription {
@@ -227,62 +193,9 @@ class ChannelHandle<T> implements Channel<T> {
     return this.#transport().consume(spec);
   }
 
-  async #publishChunk(
-    chunk: readonly { index: number; message: WireMessage }[],
-    results: BatchResult[],
-  ): Promise<void> {
-    const messages = chunk.map((c) => c.message);
-    let outcomes: TransportPublishOutcome[];
-    try {
-      outcomes = await this.#transport().publish(this.name, messages);
-    } catch (error) {
-      for (const { index, message } of chunk) {
-        results[index] = { ok: false, id: message.id, error: asError(error) };
-      }
-      return;
-    }
-
-    for (const [position, { index, message }] of chunk.entries()) {
-      const outcome = outcomes[position];
-      if (outcome === undefined) {
-        results[index] = {
-          ok: false,
-          id: message.id,
-          error: new TypeError('the transport returned no outcome'),
-        };
-      } else if (outcome.ok) {
-        results[index] = { ok: true, ...receipt(message, outcome) };
-      } else {
-        results[index] = { ok: false, id: message.id, error: outcome.error };
-      }
-    }
-  }
-
   #transport() {
     return this.#runtime.transport('channels');
   }
-}
-
-function receipt(
-  message: WireMessage,
-  outcome: { channelSequence?: number; duplicate: boolean },
-): PublishReceipt {
-  return {
-    id: message.id,
-    sequence: message.sequence,
-    ...(outcome.channelSequence !== undefined && {
-      channelSequence: outcome.channelSequence,
-    }),
-    duplicate: outcome.duplicate,
-  };
-}
-
-function entryId<T>(entry: BatchEntry<T>): string {
-  return typeof entry?.id === 'string' ? entry.id : '';
-}
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }
 
 function checkSchema(schema: unknown): void {

@@ -9,7 +9,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { Codec } from './codec.ts';
 import { encodeValue } from './codecs.ts';
 import { PayloadTooLargeError, ValidationError } from './errors.ts';
-import type { PublishOptions, WireMessage } from './message.ts';
+import type { PublishOptions, PublishReceipt, WireMessage } from './message.ts';
 import { assertAttributes, assertMessageId } from './names.ts';
 import { validateSchema } from './schema.ts';
 
@@ -79,6 +79,21 @@ export async function prepareMessage<T>(
     ...(options.tracestate !== undefined && {
       tracestate: options.tracestate,
     }),
+  };
+}
+
+/** The receipt of a message the transport accepted with `outcome`. */
+export function receipt(
+  message: WireMessage,
+  outcome: { channelSequence?: number; duplicate: boolean },
+): PublishReceipt {
+  return {
+    id: message.id,
+    sequence: message.sequence,
+    ...(outcome.channelSequence !== undefined && {
+      channelSequence: outcome.channelSequence,
+    }),
+    duplicate: outcome.duplicate,
   };
 }
 
