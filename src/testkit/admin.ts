@@ -4,7 +4,7 @@
  */
 import { describe, expect } from 'vitest';
 import { CapabilityError, NotFoundError } from '../core/errors.ts';
-import { type Order, order } from './data.ts';
+import { type Order, order, publishOrders } from './data.ts';
 import { expectError, uniqueName } from './helpers.ts';
 import type { Kit } from './kit.ts';
 
@@ -37,8 +37,7 @@ export function adminCases(kit: Kit): void {
             groups: ['audit', 'billing'],
           });
 
-          for (const i of [1, 2, 3, 4])
-            await channel.publish(order(i), { id: `order-${i}` });
+          await publishOrders(channel, [1, 2, 3, 4]);
           const audit = await channel.consumer({ group: 'audit' });
           await scope.fetchUntil(audit, 4, { ack: true });
           const billing = await channel.consumer({ group: 'billing' });

@@ -5,7 +5,7 @@
 import { describe, expect } from 'vitest';
 import { ValidationError } from '../core/errors.ts';
 import type { BatchEntry } from '../core/message.ts';
-import { type Order, order, traceContext } from './data.ts';
+import { type Order, order, publishOrders, traceContext } from './data.ts';
 import { createRecorder, sameBytes, times, uniqueName } from './helpers.ts';
 import type { Kit } from './kit.ts';
 
@@ -131,8 +131,9 @@ export function channelCases(kit: Kit): void {
         const before = Date.now();
 
         const receipts = [];
-        for (const i of [1, 2, 3])
+        for (const i of [1, 2, 3]) {
           receipts.push(await channel.publish(order(i)));
+        }
         const consumer = await channel.consumer({ group: 'billing' });
         const messages = (await scope.fetchUntil(consumer, 3))
           .map((d) => d.message)
@@ -280,8 +281,7 @@ export function channelCases(kit: Kit): void {
         });
         const recorder = createRecorder<Order>();
 
-        for (const i of [1, 2, 3])
-          await channel.publish(order(i), { id: `order-${i}` });
+        await publishOrders(channel, [1, 2, 3]);
         channel.subscribe(recorder.handler, { group: 'audit' });
         const billing = await channel.consumer({ group: 'billing' });
         const pulled = await scope.fetchUntil(billing, 3);

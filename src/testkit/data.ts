@@ -4,6 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import type { Channel } from '../core/channel.ts';
+import type { PublishReceipt } from '../core/message.ts';
 
 /** The payload most cases publish. */
 export interface Order {
@@ -20,6 +22,22 @@ export function order(index: number, overrides: Partial<Order> = {}): Order {
     lines: [{ sku: `sku-${index % 3}`, quantity: (index % 4) + 1 }],
     ...overrides,
   };
+}
+
+/**
+ * Publishes `order(i)` for each index, one after another, with the id
+ * `{prefix}-{i}`; resolves with the receipts in the same order.
+ */
+export async function publishOrders(
+  channel: Channel<Order>,
+  indices: readonly number[],
+  prefix = 'order',
+): Promise<PublishReceipt[]> {
+  const receipts: PublishReceipt[] = [];
+  for (const i of indices) {
+    receipts.push(await channel.publish(order(i), { id: `${prefix}-${i}` }));
+  }
+  return receipts;
 }
 
 /** A Standard Schema of {@link Order}: a positive amount, named lines. */

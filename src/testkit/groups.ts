@@ -5,7 +5,7 @@
  */
 import { describe, expect } from 'vitest';
 import { CapabilityError } from '../core/errors.ts';
-import { type Order, order } from './data.ts';
+import { type Order, order, publishOrders } from './data.ts';
 import {
   createRecorder,
   expectError,
@@ -29,8 +29,9 @@ export function groupCases(kit: Kit): void {
         const b = createRecorder<Order>(slow);
         const ids = times(20, (i) => `order-${i}`);
 
-        for (const [i, id] of ids.entries())
+        for (const [i, id] of ids.entries()) {
           await channel.publish(order(i), { id });
+        }
         const options = { group: 'workers', batchSize: 1 } as const;
         channel.subscribe(a.handler, options);
         second.channel<Order>(name).subscribe(b.handler, options);
@@ -55,8 +56,9 @@ export function groupCases(kit: Kit): void {
       const billing = createRecorder<Order>();
       const ids = times(5, (i) => `order-${i}`);
 
-      for (const [i, id] of ids.entries())
+      for (const [i, id] of ids.entries()) {
         await channel.publish(order(i), { id });
+      }
       channel.subscribe(audit.handler, { group: 'audit' });
       second
         .channel<Order>(name)
@@ -77,22 +79,21 @@ export function groupCases(kit: Kit): void {
         const producer = await scope.client();
         const channel = producer.channel<Order>(name, { groups: ['billing'] });
         const before = await scope.client();
+        const leaseMs = scope.timeouts.leaseMs;
 
-        for (const i of [1, 2, 3])
-          await channel.publish(order(i), { id: `order-${i}` });
+        await publishOrders(channel, [1, 2, 3]);
         const early = await before
           .channel<Order>(name)
-          .consumer({ group: 'billing' });
+          .consumer({ group: 'billing', leaseMs });
         await scope.fetchUntil(early, 3, { ack: true });
         await before.close();
-        for (const i of [4, 5, 6])
-          await channel.publish(order(i), { id: `order-${i}` });
+        await publishOrders(channel, [4, 5, 6]);
         const after = await scope.client();
         const late = await after
           .channel<Order>(name)
-          .consumer({ group: 'billing' });
+          .consumer({ group: 'billing', leaseMs });
         const resumed = await scope.fetchUntil(late, 3, { ack: true });
-        await scope.expectNothing(late);
+        await scope.expectNothing(late, 2 * leaseMs + scope.timeouts.quietMs);
 
         expect(resumed.map((d) => d.message.id).sort()).toEqual([
           'order-4',
@@ -195,8 +196,7 @@ export function groupCases(kit: Kit): void {
         },
         { intervalMs: 200, message: 'both instances receiving' },
       );
-      for (const i of [1, 2, 3])
-        await channel.publish(order(i), { id: `news-${i}` });
+      await publishOrders(channel, [1, 2, 3], 'news');
       await scope.eventually(() => {
         expect(real(a.runs)).toHaveLength(3);
         expect(real(b.runs)).toHaveLength(3);

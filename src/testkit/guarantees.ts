@@ -7,7 +7,7 @@
 import { describe, expect } from 'vitest';
 import type { Handler, SubscribeOptions } from '../core/channel.ts';
 import { CapabilityError, ValidationError } from '../core/errors.ts';
-import { type Order, order } from './data.ts';
+import { type Order, order, publishOrders } from './data.ts';
 import { loseAcks } from './faults.ts';
 import {
   createRecorder,
@@ -108,8 +108,7 @@ export function guaranteeCases(kit: Kit): void {
         const crashed = await scope.client();
         const channel = crashed.channel<Order>(name, { groups: ['billing'] });
 
-        for (const i of [1, 2, 3, 4])
-          await channel.publish(order(i), { id: `order-${i}` });
+        await publishOrders(channel, [1, 2, 3, 4]);
         const first = await channel.consumer({ group: 'billing', leaseMs });
         const taken = await scope.fetchUntil(first, 4);
         taken.sort((a, b) => a.message.sequence - b.message.sequence);
@@ -287,8 +286,9 @@ export function guaranteeCases(kit: Kit): void {
         };
 
         for (let index = 0; index < 8; index += 1) {
-          for (const key of keys)
+          for (const key of keys) {
             await channel.publish({ key, index }, { orderingKey: key });
+          }
         }
         const subscription = channel.subscribe(handler, {
           group: 'billing',

@@ -200,8 +200,9 @@ export function kvCases(kit: Kit): void {
 
         await Promise.all(
           times(workers, async (w) => {
-            for (let i = 0; i < each; i += 1)
+            for (let i = 0; i < each; i += 1) {
               await increment(buckets[w % 2]!, 'hits');
+            }
           }),
         );
 

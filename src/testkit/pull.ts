@@ -5,7 +5,7 @@
  */
 import { describe, expect } from 'vitest';
 import { CapabilityError } from '../core/errors.ts';
-import { type Order, order } from './data.ts';
+import { type Order, order, publishOrders } from './data.ts';
 import {
   createRecorder,
   expectError,
@@ -26,8 +26,7 @@ export function pullCases(kit: Kit): void {
           groups: ['billing'],
         });
 
-        for (const i of [1, 2, 3, 4, 5])
-          await channel.publish(order(i), { id: `order-${i}` });
+        await publishOrders(channel, [1, 2, 3, 4, 5]);
         const consumer = await channel.consumer({ group: 'billing' });
         const first = await scope.eventually(async () => {
           const batch = await consumer.fetch(3, {
