@@ -117,8 +117,8 @@ class ChannelHandle<T> implements Channel<T> {
 
   async publish(data: T, options?: PublishOptions): Promise<PublishReceipt> {
     this.#runtime.assertOpen();
-    const message = await prepareMessage(this.#context, data, options);
     await this.#setup.ensure();
+    const message = await prepareMessage(this.#context, data, options);
 
     const [outcome] = await this.#transport().publish(this.name, [message]);
     if (outcome === undefined) {

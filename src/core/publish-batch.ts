@@ -12,7 +12,7 @@ export interface BatchSetup<T> {
   context: PublishContext<T>;
   /** Largest number of messages per call to `send`. */
   maxBatchSize: number;
-  /** Makes sure the channel exists; runs once there is something to send. */
+  /** Makes sure the channel exists, before any entry is numbered. */
   ensure(): Promise<void>;
   send(messages: readonly WireMessage[]): Promise<TransportPublishOutcome[]>;
 }
@@ -36,6 +36,7 @@ export async function publishBatch<T>(
   entries: readonly BatchEntry<T>[],
   setup: BatchSetup<T>,
 ): Promise<BatchResult[]> {
+  await setup.ensure();
   const results: BatchResult[] = new Array(entries.length);
   const ready: Ready[] = [];
   for (const [index, entry] of entries.entries()) {
@@ -47,7 +48,6 @@ export async function publishBatch<T>(
       results[index] = { ok: false, id: entryId(entry), error: asError(error) };
     }
   }
-  if (ready.length > 0) await setup.ensure();
 
   const size = Math.max(1, setup.maxBatchSize);
   for (let start = 0; start < ready.length; start += size) {

@@ -1,8 +1,10 @@
 /**
  * Building the {@link WireMessage} of a publish: validate the options and
  * the data, encode, check the size, then number it. Nothing is numbered
- * until everything else passed, so a refused publish leaves no gap in the
- * publisher sequence.
+ * until everything else passed, so a publish refused here leaves no gap in
+ * the publisher sequence; one the transport then fails to store does, and
+ * a consumer that sees a gap knows only that a message was numbered, not
+ * that it was stored.
  */
 import { randomUUID } from 'node:crypto';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
