@@ -11,7 +11,7 @@
  * | `publishedAt` | `time`, ISO 8601 in UTC |
  * | `contentType` | `datacontenttype` |
  * | body | `data` when the content type is JSON (`application/json` or `+json`) or text (`text/*`) and the body parses; `data_base64` otherwise |
- * | `sequence` | extension `sequence` (an integer) |
+ * | `sequence` | extension `sequence`: the integer as 16 zero-padded decimal digits, since the Sequence extension asks for a lexicographically ordered string |
  * | `orderingKey` | extension `orderingkey` |
  * | `traceparent`, `tracestate` | the Distributed Tracing extension |
  * | each attribute | an extension of the same name |
@@ -35,6 +35,9 @@ export const CLOUDEVENTS_SPEC_VERSION = '1.0';
 export const SOURCE_PREFIX = '/switchyard/';
 /** Prefix of `type`, followed by the channel name. */
 export const TYPE_PREFIX = 'switchyard.channel.';
+
+/** Digits of the `sequence` extension: enough for any safe integer. */
+const SEQUENCE_DIGITS = 16;
 
 /** A CloudEvents 1.0 event in its JSON form (structured mode). */
 export interface CloudEventJson {
@@ -92,7 +95,7 @@ export function toCloudEvent(message: WireMessage): CloudEventJson {
     time: new Date(message.publishedAt).toISOString(),
     datacontenttype: message.contentType,
     ...dataOf(message.body, message.contentType),
-    sequence: message.sequence,
+    sequence: String(message.sequence).padStart(SEQUENCE_DIGITS, '0'),
     publisherid: message.publisherId,
     channel: message.channel,
   };
@@ -286,6 +289,8 @@ function timeOf(time: unknown): number {
 
 function sequenceOf(sequence: unknown): number {
   if (sequence === undefined) return 0;
+  // Our own events carry a padded string; other producers may send an
+  // integer.
   const parsed =
     typeof sequence === 'string' && /^\d+$/.test(sequence)
       ? Number(sequence)

@@ -32,7 +32,7 @@ describe('toCloudEvent', () => {
       time: '2025-03-01T12:00:00.000Z',
       datacontenttype: 'application/json',
       data: { workerId: 3, removed: [] },
-      sequence: 12,
+      sequence: '0000000000000012',
       publisherid: 'router-7',
       channel: 'kv-events',
       orderingkey: 'worker-3',
@@ -135,7 +135,7 @@ describe('the CloudEvents SDK', () => {
     expect(event.type).toBe('switchyard.channel.kv-events');
     expect(event.time).toBe('2025-03-01T12:00:00.000Z');
     expect(event.data).toEqual({ workerId: 3, removed: [] });
-    expect(event.sequence).toBe(12);
+    expect(event.sequence).toBe('0000000000000012');
     expect(event.tenant).toBe('acme');
     expect(event.traceparent).toBe(wire.traceparent);
   });
@@ -153,7 +153,7 @@ describe('the CloudEvents SDK', () => {
     expect(event.type).toBe('switchyard.channel.kv-events');
     expect(event.datacontenttype).toBe('application/json');
     expect(event.data).toEqual({ workerId: 3, removed: [] });
-    expect(event.sequence).toBe('12');
+    expect(event.sequence).toBe('0000000000000012');
     expect(event.orderingkey).toBe('worker-3');
     expect(event.region).toBe('eu1');
   });
