@@ -51,7 +51,6 @@ export interface Runtime {
   track(resource: Closable): () => void;
   /** Throws a `ClosedError` once the client is closed. */
   assertOpen(): void;
-  readonly closed: boolean;
 }
 
 /** What {@link createRuntime} needs. */
@@ -111,9 +110,6 @@ export function createRuntime(options: RuntimeOptions): OwnedRuntime {
     },
     assertOpen() {
       if (closed) throw new ClosedError('the Switchyard client is closed');
-    },
-    get closed() {
-      return closed;
     },
     shutdown() {
       closed = true;
