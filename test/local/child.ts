@@ -9,6 +9,8 @@
  *   one, reporting `{ handled: id }` after each acknowledgement;
  * - `hold <channel> <group> <leaseMs> <batch>`: takes one batch,
  *   acknowledges its first half, reports `{ taken, acked }`, then idles;
+ * - `publish <channel> <from> <count>`: publishes messages `from` to
+ *   `from + count - 1` in one call, reporting `{ duplicates: [ids] }`;
  * - `produce <channel> <inFlight>`: publishes without end, reporting
  *   `{ confirmed: id }` each time a publish resolves;
  * - `write-object <bucket> <name>`: starts a streamed object write that
@@ -20,7 +22,7 @@
  * Every role first reports `{ ready: true }`.
  */
 import { createLocalProvider } from '../../src/providers/local/index.ts';
-import { wireMessage } from './fixtures.ts';
+import { wireMessage, wireMessages } from './fixtures.ts';
 
 const [role, dataDir, ...args] = process.argv.slice(2);
 const provider = await createLocalProvider({
@@ -77,6 +79,22 @@ switch (role) {
     report({
       taken: deliveries.map((delivery) => delivery.message.id),
       acked: half.map((delivery) => delivery.message.id),
+    });
+    idle();
+    break;
+  }
+  case 'publish': {
+    const [channel, from, count] = args as [string, string, string];
+    const messages = wireMessages(channel, Number(count), Number(from));
+    const outcomes = await provider.channels!.publish(channel, messages);
+    report({ ready: true });
+    report({
+      duplicates: messages
+        .filter((_, i) => {
+          const outcome = outcomes[i]!;
+          return outcome.ok && outcome.duplicate;
+        })
+        .map((message) => message.id),
     });
     idle();
     break;

@@ -60,6 +60,28 @@ describe('several processes sharing a data folder', () => {
     expect(new Set(acquired).size).toBe(200);
   });
 
+  test('drop a message one of them publishes again within the dedup window', async () => {
+    const dataDir = await fixture.dataDir();
+    const provider = await fixture.provider(dataDir);
+    const channels = provider.channels!;
+    await channels.ensure({ name: 'orders', ordered: false, groups: ['g'] });
+    await channels.publish('orders', wireMessages('orders', 3));
+
+    const other = await fixture.child('publish', dataDir, 'orders', '2', '3');
+    const report = await other.next('duplicates');
+    const again = await channels.publish(
+      'orders',
+      wireMessages('orders', 2, 3),
+    );
+
+    expect(report.duplicates).toEqual(['m2']);
+    expect(again.map((outcome) => outcome.ok && outcome.duplicate)).toEqual([
+      true,
+      true,
+    ]);
+    expect((await channels.stats('orders')).depth).toBe(5);
+  });
+
   test('remove the broadcast consumer of an instance that is gone', async () => {
     const dataDir = await fixture.dataDir();
     const provider = await fixture.provider(dataDir, {

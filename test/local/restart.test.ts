@@ -52,6 +52,30 @@ describe('closing and reopening a data folder', () => {
     expect((await channels.stats('orders')).consumers.shipping?.lag).toBe(6);
   });
 
+  test('keeps the ids of the dedup window', async () => {
+    const dataDir = await fixture.dataDir();
+    const first = await fixture.provider(dataDir);
+    await first.channels!.ensure({
+      name: 'orders',
+      ordered: false,
+      groups: [],
+    });
+    await first.channels!.publish('orders', wireMessages('orders', 2));
+    await first.close();
+
+    const second = await fixture.provider(dataDir);
+    const outcomes = await second.channels!.publish(
+      'orders',
+      wireMessages('orders', 3),
+    );
+
+    expect(outcomes.map((outcome) => outcome.ok && outcome.duplicate)).toEqual([
+      true,
+      true,
+      false,
+    ]);
+  });
+
   test('keeps key-value entries, and revisions keep increasing', async () => {
     const dataDir = await fixture.dataDir();
     const first = await fixture.provider(dataDir);

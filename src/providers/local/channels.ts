@@ -20,6 +20,7 @@ import { ChannelAdmin } from './channel-admin.ts';
 import { LocalConsumer, removeConsumer } from './consumer.ts';
 import { channelTopic, type LocalContext } from './context.ts';
 import { lastSequence, type Statement } from './database.ts';
+import { DedupIndex } from './dedup.ts';
 import { Leases } from './leases.ts';
 import {
   MESSAGE_COLUMNS,
@@ -48,8 +49,9 @@ export class LocalChannels implements ChannelTransport {
   readonly #channel: Statement;
   readonly #insertChannel: Statement;
   readonly #insertMessage: Statement;
-  readonly #dedup: Statement;
-  readonly #remember: Statement;
+  readonly #dedup: DedupIndex;
+  /** Rows looked up by publishes of the transaction under way. */
+  readonly #published = new Map<string, ChannelRow | undefined>();
   readonly #consumer: Statement;
   readonly #insertConsumer: Statement;
 
@@ -69,14 +71,10 @@ export class LocalChannels implements ChannelTransport {
       `INSERT INTO messages (channel_id, ${MESSAGE_COLUMNS})
        VALUES (?, ${MESSAGE_PLACEHOLDERS})`,
     );
-    this.#dedup = db.prepare(
-      'SELECT seq, stored_at FROM dedup WHERE channel_id = ? AND id = ?',
-    );
-    this.#remember = db.prepare(
-      `INSERT INTO dedup (channel_id, id, seq, stored_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (channel_id, id)
-       DO UPDATE SET seq = excluded.seq, stored_at = excluded.stored_at`,
-    );
+    this.#dedup = new DedupIndex(db, context.options.dedupWindowMs);
+    context.writer.observe(this.#dedup);
+    const forget = () => this.#published.clear();
+    context.writer.observe({ committed: forget, rolledBack: forget });
     this.#consumer = db.prepare(
       'SELECT id, mode FROM consumers WHERE channel_id = ? AND name = ?',
     );
@@ -118,6 +116,7 @@ export class LocalChannels implements ChannelTransport {
     this.#context.lifecycle.check('delete a channel');
 
     await this.#context.writer.run('delete channel', () => {
+      this.#published.delete(channel);
       const row = this.channelRow(channel);
       if (row === undefined) return;
       const { db } = this.#context;
@@ -125,7 +124,9 @@ export class LocalChannels implements ChannelTransport {
         `DELETE FROM deliveries WHERE consumer_id IN
            (SELECT id FROM consumers WHERE channel_id = ?)`,
       ).run(row.id);
-      for (const table of ['consumers', 'messages', 'dedup', 'dead_letters']) {
+      // Its ids stay in the dedup log until they expire: channel ids are
+      // never reused, so they cannot match a later channel's messages.
+      for (const table of ['consumers', 'messages', 'dead_letters']) {
         db.prepare(`DELETE FROM ${table} WHERE channel_id = ?`).run(row.id);
       }
       db.prepare('DELETE FROM channels WHERE id = ?').run(row.id);
@@ -141,10 +142,13 @@ export class LocalChannels implements ChannelTransport {
     const { maxPayloadBytes, dedupWindowMs } = this.#context.options;
 
     const outcomes = await this.#context.writer.run('publish', () => {
-      const row = this.channelRow(channel);
-      if (row === undefined) throw notFound('channel', channel, { channel });
+      let row = this.#published.get(channel);
+      if (row === undefined) {
+        row = this.channelRow(channel);
+        if (row === undefined) throw notFound('channel', channel, { channel });
+        this.#published.set(channel, row);
+      }
       const now = Date.now();
-      const since = now - dedupWindowMs;
 
       return messages.map((message): TransportPublishOutcome => {
         const size = message.body.byteLength;
@@ -158,11 +162,9 @@ export class LocalChannels implements ChannelTransport {
           };
         }
         if (dedupWindowMs > 0) {
-          const seen = this.#dedup.get(row.id, message.id) as
-            | { seq: number; stored_at: number }
-            | undefined;
-          if (seen !== undefined && seen.stored_at > since) {
-            return { ok: true, duplicate: true, channelSequence: seen.seq };
+          const seen = this.#dedup.find(row.id, message.id, now);
+          if (seen !== undefined) {
+            return { ok: true, duplicate: true, channelSequence: seen };
           }
         }
         const { lastInsertRowid } = this.#insertMessage.run(
@@ -170,7 +172,8 @@ export class LocalChannels implements ChannelTransport {
           ...messageParams(message),
         );
         const seq = Number(lastInsertRowid);
-        if (dedupWindowMs > 0) this.#remember.run(row.id, message.id, seq, now);
+        if (dedupWindowMs > 0)
+          this.#dedup.remember(row.id, message.id, seq, now);
         return { ok: true, duplicate: false, channelSequence: seq };
       });
     });

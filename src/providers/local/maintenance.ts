@@ -7,6 +7,7 @@
  */
 import { removeConsumer } from './consumer.ts';
 import type { LocalContext } from './context.ts';
+import { pruneDedupLog } from './dedup.ts';
 
 /** Time between two runs, in ms. */
 export const MAINTENANCE_INTERVAL_MS = 5000;
@@ -39,10 +40,7 @@ export async function runMaintenance(context: LocalContext): Promise<void> {
 
   await context.writer.run('housekeeping', () => {
     const now = Date.now();
-    db.prepare(
-      `DELETE FROM dedup WHERE (channel_id, id) IN
-         (SELECT channel_id, id FROM dedup WHERE stored_at <= ? LIMIT ?)`,
-    ).run(now - options.dedupWindowMs, BATCH);
+    pruneDedupLog(db, now - options.dedupWindowMs);
     db.prepare(
       `DELETE FROM kv_entries WHERE (bucket_id, key) IN
          (SELECT bucket_id, key FROM kv_entries

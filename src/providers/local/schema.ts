@@ -12,6 +12,9 @@
  * delivery. Rows with attempt 0 are waiting for their first delivery
  * (blocked behind an ordering key, or replayed from the dead letters).
  *
+ * `dedup_log` lists the ids published, in order, for the dedup window
+ * (see `dedup.ts`).
+ *
  * Key-value: `kv_changes` numbers every write; its sequence is the
  * revision of the write and the position a watch resumes from.
  */
@@ -45,14 +48,13 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX messages_by_channel ON messages (channel_id, seq);
 
-  CREATE TABLE dedup (
+  CREATE TABLE dedup_log (
+    pos INTEGER PRIMARY KEY,
     channel_id INTEGER NOT NULL,
     id TEXT NOT NULL,
     seq INTEGER NOT NULL,
-    stored_at INTEGER NOT NULL,
-    PRIMARY KEY (channel_id, id)
-  ) WITHOUT ROWID;
-  CREATE INDEX dedup_by_age ON dedup (stored_at);
+    stored_at INTEGER NOT NULL
+  );
 
   CREATE TABLE consumers (
     id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -25,6 +25,16 @@ interface Write {
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /**
+ * Told when a transaction ends, so that state kept in memory beside the
+ * database (what a transaction wrote, not yet known to be durable)
+ * follows the database: kept on commit, dropped on rollback.
+ */
+export interface TransactionObserver {
+  committed(): void;
+  rolledBack(): void;
+}
+
+/**
  * The write queue of one database connection.
  *
  * A write is a synchronous function over the database. It may throw a
@@ -37,6 +47,7 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 export class Writer {
   readonly #db: Db;
   readonly #transaction: (writes: readonly Write[]) => Outcome[];
+  readonly #observers: TransactionObserver[] = [];
   #queue: Write[] = [];
   #scheduled = false;
   #closed = false;
@@ -46,7 +57,22 @@ export class Writer {
     const transaction = db.transaction((writes: readonly Write[]): Outcome[] =>
       writes.map(attempt),
     );
-    this.#transaction = (writes) => transaction.immediate(writes);
+    this.#transaction = (writes) => {
+      let outcomes: Outcome[];
+      try {
+        outcomes = transaction.immediate(writes);
+      } catch (error) {
+        for (const observer of this.#observers) observer.rolledBack();
+        throw error;
+      }
+      for (const observer of this.#observers) observer.committed();
+      return outcomes;
+    };
+  }
+
+  /** Tells `observer` about the end of every transaction from now on. */
+  observe(observer: TransactionObserver): void {
+    this.#observers.push(observer);
   }
 
   /**
