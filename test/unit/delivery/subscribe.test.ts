@@ -308,6 +308,37 @@ describe('an at-least-once subscription', () => {
   });
 });
 
+describe('closing an at-least-once subscription', () => {
+  it('delivers again a message whose handler was still running at the deadline', async () => {
+    await setup();
+    const channel = orders();
+    await channel.publish({ orderId: 'o-9', total: 9 });
+    const stuck = gate();
+    const first = channel.subscribe(() => stuck.promise, {
+      group: 'billing',
+      leaseMs: 100,
+      waitMs: 20,
+    });
+    await eventually(() => first.stats.inFlight === 1);
+
+    await first.close({ timeoutMs: 10 });
+    const attempts: number[] = [];
+    const second = track(
+      channel.subscribe(
+        (_m, context) => {
+          attempts.push(context.attempt);
+        },
+        { group: 'billing', waitMs: 20 },
+      ),
+    );
+    await eventually(() => second.stats.succeeded === 1);
+    stuck.open();
+
+    expect(first.stats.succeeded).toBe(0);
+    expect(attempts).toEqual([2]);
+  });
+});
+
 describe('an at-most-once subscription', () => {
   it('acknowledges before the handler runs and drops a failure', async () => {
     await setup();
