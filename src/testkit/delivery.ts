@@ -15,6 +15,7 @@ import { type Order, order } from './data.ts';
 import {
   createGate,
   createRecorder,
+  expectDeadLetters,
   expectDrained,
   expectError,
   uniqueName,
@@ -64,11 +65,9 @@ export function deliveryCases(kit: Kit): void {
           maxAttempts: 3,
           backoff: FAST_BACKOFF,
         });
-        const [letter] = await scope.eventually(async () => {
-          const letters = await client.admin.deadLetters(name);
-          expect(letters).toHaveLength(1);
-          return letters;
-        });
+        const [letter] = await scope.eventually(() =>
+          expectDeadLetters(client, name, 1),
+        );
 
         expect(recorder.runs.map((r) => r.attempt)).toEqual([1, 2, 3]);
         expect(letter?.reason).toContain('card declined for order-1');
@@ -90,11 +89,9 @@ export function deliveryCases(kit: Kit): void {
           group: 'billing',
           maxAttempts: 5,
         });
-        const [letter] = await scope.eventually(async () => {
-          const letters = await client.admin.deadLetters(name);
-          expect(letters).toHaveLength(1);
-          return letters;
-        });
+        const [letter] = await scope.eventually(() =>
+          expectDeadLetters(client, name, 1),
+        );
 
         expect(recorder.runs).toHaveLength(1);
         expect(letter?.attempts).toBe(1);

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
 import type { Delivery, Handler, PullConsumer } from '../core/channel.ts';
 import type { Message } from '../core/message.ts';
+import type { DeadLetter } from '../core/provider.ts';
 import type { Switchyard } from '../core/switchyard.ts';
 
 /** Options of {@link eventually}. */
@@ -104,6 +105,7 @@ export function uniqueName(prefix: string): string {
 export interface Gate {
   /** Resolves once the gate is open. */
   readonly opened: Promise<void>;
+  /** Whether `open()` was called. */
   readonly isOpen: boolean;
   /** Opens the gate. Idempotent. */
   open(): void;
@@ -166,15 +168,19 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
 /** One run of a handler, as a {@link Recorder} keeps it. */
 export interface HandlerRun<T> {
   message: Message<T>;
+  /** The attempt the handler was told, 1 on the first delivery. */
   attempt: number;
+  /** The group (or broadcast consumer) the handler was told. */
   group: string;
 }
 
 /** A handler that records every run, and the runs so far. */
 export interface Recorder<T> {
+  /** Every run so far, in the order they started. */
   readonly runs: HandlerRun<T>[];
   /** Ids of the messages handled, in the order of the runs. */
   ids(): string[];
+  /** The handler to subscribe. */
   handler: Handler<T>;
 }
 
@@ -279,4 +285,19 @@ export async function expectDrained(
   const stats = await client.admin.stats(channel);
 
   expect(stats.consumers[group]).toMatchObject({ lag: 0, inFlight: 0 });
+}
+
+/**
+ * The dead letters of `channel`, asserting there are exactly `count`.
+ * Meant for `eventually`, as dead-lettering may finish after the handler.
+ */
+export async function expectDeadLetters(
+  client: Switchyard,
+  channel: string,
+  count: number,
+): Promise<DeadLetter[]> {
+  const letters = await client.admin.deadLetters(channel);
+
+  expect(letters).toHaveLength(count);
+  return letters;
 }

@@ -8,6 +8,7 @@ import { CapabilityError } from '../core/errors.ts';
 import { type Order, order, publishOrders } from './data.ts';
 import {
   createRecorder,
+  expectDeadLetters,
   expectError,
   sleep,
   uniqueName,
@@ -210,11 +211,9 @@ export function pullCases(kit: Kit): void {
           consumer,
           2 * leaseMs + scope.timeouts.quietMs,
         );
-        const [letter] = await scope.eventually(async () => {
-          const letters = await client.admin.deadLetters(name);
-          expect(letters).toHaveLength(1);
-          return letters;
-        });
+        const [letter] = await scope.eventually(() =>
+          expectDeadLetters(client, name, 1),
+        );
 
         expect(letter?.message.id).toBe(receipt.id);
         expect(letter?.attempts).toBeGreaterThanOrEqual(2);

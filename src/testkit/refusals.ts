@@ -10,7 +10,12 @@ import {
   ValidationError,
 } from '../core/errors.ts';
 import { type Order, order, orderSchema } from './data.ts';
-import { createRecorder, expectError, uniqueName } from './helpers.ts';
+import {
+  createRecorder,
+  expectDeadLetters,
+  expectError,
+  uniqueName,
+} from './helpers.ts';
 import type { Kit } from './kit.ts';
 
 /** Registers the cases of refused publishes and consumers. */
@@ -59,11 +64,9 @@ export function refusalCases(kit: Kit): void {
 
         const receipt = await loose.publish({ ...order(1), amount: 'lots' });
         strict.subscribe(recorder.handler, { group: 'billing' });
-        const [dead] = await scope.eventually(async () => {
-          const letters = await worker.admin.deadLetters(name);
-          expect(letters).toHaveLength(1);
-          return letters;
-        });
+        const [dead] = await scope.eventually(() =>
+          expectDeadLetters(worker, name, 1),
+        );
 
         expect(dead?.message.id).toBe(receipt.id);
         expect(dead?.reason).toContain('amount');
