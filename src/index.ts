@@ -11,6 +11,17 @@
  * await sy.close();
  * ```
  */
+
+export {
+  type ConnectOptions,
+  connect,
+  loadConfig,
+  parseConfig,
+  providerNames,
+  registerProvider,
+  type SwitchyardConfig,
+  type SwitchyardConfigInput,
+} from './config/index.ts';
 export {
   type Capabilities,
   type Feature,
@@ -32,6 +43,13 @@ export type {
   SubscriptionStats,
 } from './core/channel.ts';
 export { createSwitchyard } from './core/client.ts';
+export {
+  type CloudEventJson,
+  cloudEventToMessage,
+  fromCloudEvent,
+  messageToCloudEvent,
+  toCloudEvent,
+} from './core/cloudevents.ts';
 export type { Codec, CodecOption } from './core/codec.ts';
 export {
   codecForContentType,
@@ -40,6 +58,14 @@ export {
   rawCodec,
   resolveCodec,
 } from './core/codecs.ts';
+export {
+  type BinaryEnvelope,
+  decodeBinary,
+  decodeStructured,
+  encodeBinary,
+  encodeStructured,
+  STRUCTURED_CONTENT_TYPE,
+} from './core/envelope.ts';
 export * from './core/errors.ts';
 export type { KvBucket, KvEntry, KvEvent, KvOptions } from './core/kv.ts';
 export { type LogFields, type Logger, silentLogger } from './core/logger.ts';
@@ -72,19 +98,10 @@ export type {
   ServeOptions,
   Server,
 } from './core/requests.ts';
+export { type SchemaIssue, validateSchema } from './core/schema.ts';
 export type {
   ChannelAdmin,
   Part,
   Switchyard,
   SwitchyardOptions,
 } from './core/switchyard.ts';
-export {
-  type ConnectOptions,
-  connect,
-  loadConfig,
-  parseConfig,
-  providerNames,
-  registerProvider,
-  type SwitchyardConfig,
-  type SwitchyardConfigInput,
-} from './config/index.ts';

@@ -50,6 +50,9 @@ export interface Capabilities {
 }
 
 /** Whether `capabilities` include `feature`. */
-export function supports(capabilities: Capabilities, feature: Feature): boolean {
+export function supports(
+  capabilities: Capabilities,
+  feature: Feature,
+): boolean {
   return capabilities.unsupported[feature] === undefined;
 }

@@ -122,9 +122,7 @@ export function assertObjectName(name: unknown): string {
 }
 
 /** Throws a {@link ValidationError} unless every attribute is valid. */
-export function assertAttributes(
-  attributes: unknown,
-): Record<string, string> {
+export function assertAttributes(attributes: unknown): Record<string, string> {
   if (attributes === undefined) return {};
   if (typeof attributes !== 'object' || attributes === null) {
     throw new ValidationError(

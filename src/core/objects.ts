@@ -38,7 +38,10 @@ export interface ObjectBucket {
     options?: ObjectPutOptions & { codec?: CodecOption<T> },
   ): Promise<ObjectInfo>;
   /** Reads and decodes; NotFoundError if absent. */
-  getValue<T>(name: string, options?: { codec?: Codec<T> | CodecOption<T> }): Promise<T>;
+  getValue<T>(
+    name: string,
+    options?: { codec?: Codec<T> | CodecOption<T> },
+  ): Promise<T>;
   head(name: string): Promise<ObjectInfo | undefined>;
   list(prefix?: string): AsyncIterable<ObjectInfo>;
   /** Returns whether the object existed. */

@@ -456,7 +456,10 @@ export interface IdempotencyStore {
     options: { owner: string; data?: string; ttlMs: number },
   ): Promise<void>;
   /** Extends `owner`'s lease; ConflictError if it does not hold it. */
-  extend(id: string, options: { owner: string; leaseMs: number }): Promise<void>;
+  extend(
+    id: string,
+    options: { owner: string; leaseMs: number },
+  ): Promise<void>;
   /** Removes `owner`'s INPROGRESS record so a retry can run. */
   release(id: string, options: { owner: string }): Promise<void>;
   /** The record, for inspection and tests. */

@@ -47,7 +47,10 @@ export interface ChannelAdmin {
   consumers(channel: string): Promise<ConsumerInfo[]>;
   deleteConsumer(channel: string, name: string): Promise<void>;
   stats(channel: string): Promise<ChannelStats>;
-  deadLetters(channel: string, options?: { limit?: number }): Promise<DeadLetter[]>;
+  deadLetters(
+    channel: string,
+    options?: { limit?: number },
+  ): Promise<DeadLetter[]>;
   replayDeadLetters(
     channel: string,
     options?: { ids?: readonly string[] },
