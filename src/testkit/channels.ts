@@ -48,6 +48,7 @@ export function channelCases(kit: Kit): void {
           [true, 'order-1'],
           [true, 'order-2'],
         ]);
+        expect(results.map((r) => r.ok && r.sequence)).toEqual([1, 2, 3]);
         expect(deliveries.map((d) => d.message.id).sort()).toEqual([
           'order-0',
           'order-1',
@@ -102,6 +103,22 @@ export function channelCases(kit: Kit): void {
         await scope.fetchUntil(consumer, count, { ack: true });
 
         expect(results.every((r) => r.ok)).toBe(true);
+      },
+    );
+
+    kit.test(
+      'an ordering key round-trips on a channel that is not ordered',
+      async (scope) => {
+        const client = await scope.client();
+        const channel = client.channel<Order>(uniqueName('orders'), {
+          groups: ['billing'],
+        });
+
+        await channel.publish(order(1), { orderingKey: 'customer-7' });
+        const consumer = await channel.consumer({ group: 'billing' });
+        const [delivery] = await scope.fetchUntil(consumer, 1);
+
+        expect(delivery?.message.orderingKey).toBe('customer-7');
       },
     );
 

@@ -7,6 +7,7 @@ import { describe, expect } from 'vitest';
 import { CapabilityError } from '../core/errors.ts';
 import { type Order, order, publishOrders } from './data.ts';
 import {
+  createGate,
   createRecorder,
   expectError,
   sleep,
@@ -117,6 +118,42 @@ export function groupCases(kit: Kit): void {
       expect(recorder.runs[0]?.group).toBe('billing');
       expect(recorder.runs[0]?.attempt).toBe(1);
     });
+
+    kit.test(
+      'a subscription runs at most its concurrency of handlers at once',
+      async (scope) => {
+        const client = await scope.client();
+        const channel = client.channel<Order>(uniqueName('orders'), {
+          groups: ['billing'],
+        });
+        const release = createGate();
+        scope.defer(() => release.open());
+        let running = 0;
+        let most = 0;
+        const recorder = createRecorder<Order>(async () => {
+          running += 1;
+          most = Math.max(most, running);
+          await release.opened;
+          running -= 1;
+        });
+
+        await publishOrders(channel, [1, 2, 3, 4, 5]);
+        const subscription = channel.subscribe(recorder.handler, {
+          group: 'billing',
+          concurrency: 3,
+        });
+        await scope.eventually(() => expect(running).toBe(3));
+        await sleep(scope.timeouts.quietMs);
+        const heldBack = recorder.runs.length;
+        release.open();
+        await scope.eventually(() =>
+          expect(subscription.stats.succeeded).toBe(5),
+        );
+
+        expect(heldBack).toBe(3);
+        expect(most).toBe(3);
+      },
+    );
 
     kit.test(
       'a subscription counts what it delivered and what succeeded',

@@ -214,6 +214,36 @@ export function guaranteeCases(kit: Kit): void {
     );
 
     kit.test(
+      'exactly-once records are kept per group, so each group handles a message once',
+      async (scope) => {
+        const name = uniqueName('orders');
+        const client = await scope.client();
+        const channel = client.channel<Order>(name, {
+          groups: ['audit', 'billing'],
+        });
+        const audit = countingHandler();
+        const billing = countingHandler();
+
+        await channel.publish(order(1), { id: 'order-1' });
+        channel.subscribe(audit.handler, {
+          group: 'audit',
+          guarantee: 'exactly-once',
+        });
+        channel.subscribe(billing.handler, {
+          group: 'billing',
+          guarantee: 'exactly-once',
+        });
+        await scope.eventually(async () => {
+          await expectDrained(client, name, 'audit');
+          await expectDrained(client, name, 'billing');
+        });
+
+        expect(audit.counts.get('order-1')).toBe(1);
+        expect(billing.counts.get('order-1')).toBe(1);
+      },
+    );
+
+    kit.test(
       'an exactly-once handler that fails runs again on retry and completes once',
       async (scope) => {
         const name = uniqueName('orders');

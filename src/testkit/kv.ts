@@ -136,6 +136,19 @@ export function kvCases(kit: Kit): void {
       },
     );
 
+    kit.test('a deleted key can be created again', async (scope) => {
+      const client = await scope.client();
+      const bucket = client.kv<WorkerState>(uniqueName('workers'));
+
+      const first = await bucket.create('worker.1', state(1, 1));
+      await bucket.delete('worker.1');
+      const second = await bucket.create('worker.1', state(1, 2));
+      const entry = await bucket.get('worker.1');
+
+      expect(second).not.toBe(first);
+      expect(entry?.value.blocks).toBe(2);
+    });
+
     kit.test(
       'delete with a stale revision throws ConflictError and keeps the key',
       async (scope) => {

@@ -75,6 +75,29 @@ export function refusalCases(kit: Kit): void {
     );
 
     kit.test(
+      'a pull consumer dead-letters a delivery that fails the schema instead of returning it',
+      async (scope) => {
+        const name = uniqueName('orders');
+        const producer = await scope.client();
+        const worker = await scope.client();
+        const loose = producer.channel<unknown>(name, { groups: ['billing'] });
+        const strict = worker.channel<Order>(name, { schema: orderSchema });
+
+        await loose.publish({ ...order(1), lines: 'none' }, { id: 'bad-1' });
+        await loose.publish(order(2), { id: 'good-2' });
+        const consumer = await strict.consumer({ group: 'billing' });
+        const returned = await scope.fetchUntil(consumer, 1, { ack: true });
+        const [dead] = await scope.eventually(() =>
+          expectDeadLetters(worker, name, 1),
+        );
+
+        expect(returned.map((d) => d.message.id)).toEqual(['good-2']);
+        expect(dead?.message.id).toBe('bad-1');
+        expect(dead?.reason).toContain('lines');
+      },
+    );
+
+    kit.test(
       'a payload over maxPayloadBytes is refused with PayloadTooLargeError naming both sizes',
       async (scope) => {
         const client = await scope.client();
