@@ -53,6 +53,9 @@ export function openDatabase(options: OpenDatabaseOptions): Db {
     db.pragma(`synchronous = ${options.synchronous.toUpperCase()}`);
     db.pragma('temp_store = MEMORY');
     db.pragma('cache_size = -16000');
+    // Checkpoints (the only fsyncs under synchronous NORMAL) every 16 MiB
+    // of log instead of 4, so that heavy publishing pays for fewer.
+    db.pragma('wal_autocheckpoint = 4000');
     migrate(db, options.dataDir);
   } catch (error) {
     db.close();

@@ -29,13 +29,19 @@ export class DedupIndex implements TransactionObserver {
   readonly #windowMs: number;
   readonly #tail: Statement;
   readonly #append: Statement;
-  /** Committed ids: `{channelId}:{id}` to the message's sequence. */
-  readonly #seen = new Map<string, number>();
-  /** The same ids in the order they were stored, for expiry. */
-  readonly #order: { key: string; seq: number; storedAt: number }[] = [];
+  /** Per channel, each id stored within the window to its sequence. */
+  readonly #seen = new Map<number, Map<string, number>>();
+  /**
+   * The same ids in the order they were stored, for expiry, as parallel
+   * columns from `#head` on; the last `#pending` of them were stored by
+   * the transaction under way and are undone if it rolls back.
+   */
+  readonly #channels: number[] = [];
+  readonly #ids: string[] = [];
+  readonly #seqs: number[] = [];
+  readonly #times: number[] = [];
   #head = 0;
-  /** Ids stored by the transaction under way, not yet committed. */
-  readonly #pending = new Map<string, { seq: number; storedAt: number }>();
+  #pending = 0;
   #lastPosition = 0;
   #pendingPosition = 0;
   #caughtUp = false;
@@ -60,29 +66,32 @@ export class DedupIndex implements TransactionObserver {
     if (!this.#caughtUp) this.#catchUp(since);
     this.#expire(since);
 
-    const key = `${channelId}:${id}`;
-    return this.#pending.get(key)?.seq ?? this.#seen.get(key);
+    return this.#seen.get(channelId)?.get(id);
   }
 
   /** Inside a write: records that `id` was stored as `seq` at `now`. */
   remember(channelId: number, id: string, seq: number, now: number): void {
     const { lastInsertRowid } = this.#append.run(channelId, id, seq, now);
-    this.#pending.set(`${channelId}:${id}`, { seq, storedAt: now });
+    this.#add(channelId, id, seq, now);
+    this.#pending++;
     this.#pendingPosition = Number(lastInsertRowid);
   }
 
   committed(): void {
-    for (const [key, { seq, storedAt }] of this.#pending) {
-      this.#seen.set(key, seq);
-      this.#order.push({ key, seq, storedAt });
-    }
-    if (this.#pending.size > 0) this.#lastPosition = this.#pendingPosition;
-    this.#pending.clear();
+    if (this.#pending > 0) this.#lastPosition = this.#pendingPosition;
+    this.#pending = 0;
     this.#caughtUp = false;
   }
 
   rolledBack(): void {
-    this.#pending.clear();
+    for (; this.#pending > 0; this.#pending--) {
+      const channelId = this.#channels.pop()!;
+      const id = this.#ids.pop()!;
+      this.#times.pop();
+      const seq = this.#seqs.pop()!;
+      const ids = this.#seen.get(channelId);
+      if (ids?.get(id) === seq) ids.delete(id);
+    }
     this.#caughtUp = false;
   }
 
@@ -90,28 +99,38 @@ export class DedupIndex implements TransactionObserver {
   #catchUp(since: number): void {
     const rows = this.#tail.all(this.#lastPosition, since) as LogRow[];
     for (const row of rows) {
-      const entry = {
-        key: `${row.channel_id}:${row.id}`,
-        seq: row.seq,
-        storedAt: row.stored_at,
-      };
-      this.#seen.set(entry.key, entry.seq);
-      this.#order.push(entry);
+      this.#add(row.channel_id, row.id, row.seq, row.stored_at);
       this.#lastPosition = row.pos;
     }
     this.#caughtUp = true;
   }
 
+  #add(channelId: number, id: string, seq: number, storedAt: number): void {
+    let ids = this.#seen.get(channelId);
+    if (ids === undefined) {
+      ids = new Map();
+      this.#seen.set(channelId, ids);
+    }
+    ids.set(id, seq);
+    this.#channels.push(channelId);
+    this.#ids.push(id);
+    this.#seqs.push(seq);
+    this.#times.push(storedAt);
+  }
+
   /** Forgets the ids stored at or before `since`. */
   #expire(since: number): void {
-    const order = this.#order;
-    while (this.#head < order.length && order[this.#head]!.storedAt <= since) {
-      const { key, seq } = order[this.#head]!;
-      if (this.#seen.get(key) === seq) this.#seen.delete(key);
-      this.#head++;
+    const times = this.#times;
+    const last = times.length - this.#pending;
+    for (; this.#head < last && times[this.#head]! <= since; this.#head++) {
+      const ids = this.#seen.get(this.#channels[this.#head]!);
+      const id = this.#ids[this.#head]!;
+      if (ids?.get(id) === this.#seqs[this.#head]) ids!.delete(id);
     }
-    if (this.#head > 4096 && this.#head * 2 > order.length) {
-      order.splice(0, this.#head);
+    if (this.#head > 4096 && this.#head * 2 > times.length) {
+      for (const column of [this.#channels, this.#ids, this.#seqs, times]) {
+        column.splice(0, this.#head);
+      }
       this.#head = 0;
     }
   }
