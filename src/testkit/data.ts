@@ -6,6 +6,9 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Channel } from '../core/channel.ts';
 import type { PublishReceipt } from '../core/message.ts';
+import type { Switchyard } from '../core/switchyard.ts';
+import { uniqueName } from './helpers.ts';
+import type { Scope } from './kit.ts';
 
 /** The payload most cases publish. */
 export interface Order {
@@ -38,6 +41,18 @@ export async function publishOrders(
     receipts.push(await channel.publish(order(i), { id: `${prefix}-${i}` }));
   }
   return receipts;
+}
+
+/** A new client of `scope`, and a channel of orders with `groups` declared. */
+export async function billing(
+  scope: Scope,
+  groups: readonly string[] = ['billing'],
+): Promise<{ client: Switchyard; channel: Channel<Order>; name: string }> {
+  const name = uniqueName('orders');
+  const client = await scope.client();
+  const channel = client.channel<Order>(name, { groups });
+
+  return { client, channel, name };
 }
 
 /** A Standard Schema of {@link Order}: a positive amount, named lines. */

@@ -1,38 +1,19 @@
 /**
  * Conformance of failure handling: retries with backoff, delayed retries,
- * dead letters and their replay, and what closing does to work in flight.
+ * dead letters and their replay.
  */
 import { describe, expect } from 'vitest';
 import type { Channel } from '../core/channel.ts';
 import {
   CapabilityError,
-  ClosedError,
   PermanentError,
   RetryLaterError,
 } from '../core/errors.ts';
-import type { Switchyard } from '../core/switchyard.ts';
-import { type Order, order } from './data.ts';
-import {
-  createGate,
-  createRecorder,
-  expectDeadLetters,
-  expectDrained,
-  expectError,
-  uniqueName,
-} from './helpers.ts';
+import { billing, type Order, order } from './data.ts';
+import { createRecorder, expectDeadLetters, expectError } from './helpers.ts';
 import type { Kit, Scope } from './kit.ts';
 
 const FAST_BACKOFF = { initialDelayMs: 10, maxDelayMs: 50 } as const;
-
-/** A client and a channel with the group `billing` declared. */
-async function billing(
-  scope: Scope,
-): Promise<{ client: Switchyard; channel: Channel<Order>; name: string }> {
-  const name = uniqueName('orders');
-  const client = await scope.client();
-  const channel = client.channel<Order>(name, { groups: ['billing'] });
-  return { client, channel, name };
-}
 
 /** Dead-letters one message per id through a pull consumer. */
 async function deadLetterAll(
@@ -48,7 +29,7 @@ async function deadLetterAll(
   await consumer.close();
 }
 
-/** Registers the cases of retries, dead letters and shutdown. */
+/** Registers the cases of retries and dead letters. */
 export function deliveryCases(kit: Kit): void {
   describe('retries and dead letters', () => {
     kit.test(
@@ -187,6 +168,30 @@ export function deliveryCases(kit: Kit): void {
       },
     );
 
+    kit.test(
+      'replayDeadLetters returns each message to the group it was dead-lettered from',
+      async (scope) => {
+        const { client, channel, name } = await billing(scope, [
+          'audit',
+          'billing',
+        ]);
+
+        await channel.publish(order(1), { id: 'order-1' });
+        const audit = await channel.consumer({ group: 'audit' });
+        const [rejected] = await scope.fetchUntil(audit, 1);
+        await rejected?.deadLetter('audit rejected it');
+        const billed = await channel.consumer({ group: 'billing' });
+        await scope.fetchUntil(billed, 1, { ack: true });
+        const replayed = await client.admin.replayDeadLetters(name);
+        const [again] = await scope.fetchUntil(audit, 1, { ack: true });
+        await scope.expectNothing(billed);
+
+        expect(replayed).toBe(1);
+        expect(again?.message.id).toBe('order-1');
+        expect(again?.attempt).toBe(1);
+      },
+    );
+
     kit.test('replayDeadLetters with ids replays only those', async (scope) => {
       const { client, channel, name } = await billing(scope);
 
@@ -233,151 +238,6 @@ export function deliveryCases(kit: Kit): void {
         expect(purged).toBe(2);
         expect(await client.admin.deadLetters(name)).toEqual([]);
         expect((await client.admin.stats(name)).deadLettered).toBe(0);
-      },
-    );
-  });
-
-  describe('shutdown', () => {
-    kit.test(
-      'close lets a handler in flight finish within the deadline and acknowledges it',
-      async (scope) => {
-        const { client, channel, name } = await billing(scope);
-        const started = createGate();
-        let finished = false;
-        const recorder = createRecorder<Order>(async () => {
-          started.open();
-          await new Promise((resolve) => setTimeout(resolve, 300));
-          finished = true;
-        });
-
-        await channel.publish(order(1));
-        const subscription = channel.subscribe(recorder.handler, {
-          group: 'billing',
-        });
-        await started.opened;
-        await subscription.close({ timeoutMs: scope.timeouts.eventuallyMs });
-        const finishedAtClose = finished;
-        await scope.eventually(() => expectDrained(client, name, 'billing'));
-        const consumer = await channel.consumer({ group: 'billing' });
-        await scope.expectNothing(consumer);
-
-        expect(finishedAtClose).toBe(true);
-      },
-    );
-
-    kit.test(
-      'a handler past the close deadline is aborted and its message is delivered again',
-      async (scope) => {
-        const { channel } = await billing(scope);
-        const leaseMs = scope.timeouts.leaseMs;
-        const started = createGate();
-        let aborted = false;
-        const recorder = createRecorder<Order>(
-          (_, context) =>
-            new Promise((_resolve, reject) => {
-              started.open();
-              context.signal.addEventListener('abort', () => {
-                aborted = true;
-                reject(context.signal.reason);
-              });
-            }),
-        );
-
-        const receipt = await channel.publish(order(1));
-        const subscription = channel.subscribe(recorder.handler, {
-          group: 'billing',
-          leaseMs,
-        });
-        await started.opened;
-        await subscription.close({ timeoutMs: 100 });
-        const consumer = await channel.consumer({ group: 'billing', leaseMs });
-        const [again] = await scope.fetchUntil(consumer, 1);
-
-        expect(aborted).toBe(true);
-        expect(again?.message.id).toBe(receipt.id);
-        expect(again?.attempt).toBe(2);
-      },
-    );
-
-    kit.test(
-      'close does not wait past its deadline for a handler that ignores the abort, and acknowledges nothing of it',
-      async (scope) => {
-        const { channel } = await billing(scope);
-        const leaseMs = scope.timeouts.leaseMs;
-        const started = createGate();
-        const release = createGate();
-        scope.defer(() => release.open());
-        const recorder = createRecorder<Order>(async () => {
-          started.open();
-          await release.opened;
-        });
-
-        const receipt = await channel.publish(order(1));
-        const subscription = channel.subscribe(recorder.handler, {
-          group: 'billing',
-          leaseMs,
-        });
-        await started.opened;
-        await subscription.close({ timeoutMs: 100 });
-        release.open();
-        const consumer = await channel.consumer({ group: 'billing', leaseMs });
-        const [again] = await scope.fetchUntil(consumer, 1);
-
-        expect(again?.message.id).toBe(receipt.id);
-        expect(again?.attempt).toBe(2);
-      },
-    );
-
-    kit.test(
-      'a subscription whose signal aborts stops handling messages',
-      async (scope) => {
-        const { channel } = await billing(scope);
-        const controller = new AbortController();
-        const recorder = createRecorder<Order>();
-
-        await channel.publish(order(1), { id: 'order-1' });
-        channel.subscribe(recorder.handler, {
-          group: 'billing',
-          leaseMs: scope.timeouts.leaseMs,
-          signal: controller.signal,
-        });
-        await scope.eventually(() => expect(recorder.runs).toHaveLength(1));
-        controller.abort();
-        await new Promise((resolve) =>
-          setTimeout(resolve, scope.timeouts.quietMs),
-        );
-        await channel.publish(order(2), { id: 'order-2' });
-        const consumer = await channel.consumer({ group: 'billing' });
-        const [left] = await scope.fetchUntil(consumer, 1);
-
-        expect(recorder.ids()).toEqual(['order-1']);
-        expect(left?.message.id).toBe('order-2');
-      },
-    );
-
-    kit.test('closing a subscription twice is harmless', async (scope) => {
-      const { channel } = await billing(scope);
-      const subscription = channel.subscribe(() => {}, { group: 'billing' });
-
-      await subscription.close();
-      await subscription.close();
-
-      expect(subscription.stats.inFlight).toBe(0);
-    });
-
-    kit.test(
-      'a closed client refuses further work with ClosedError',
-      async (scope) => {
-        const { client, channel } = await billing(scope);
-
-        await client.close();
-        await client.close();
-
-        await expectError(() => channel.publish(order(1)), ClosedError);
-        await expectError(
-          () => client.kv(uniqueName('state')).get('a'),
-          ClosedError,
-        );
       },
     );
   });

@@ -10,6 +10,7 @@ import { CapabilityError, ValidationError } from '../core/errors.ts';
 import { type Order, order, publishOrders } from './data.ts';
 import { loseAcks } from './faults.ts';
 import {
+  createGate,
   createRecorder,
   expectDrained,
   expectError,
@@ -210,6 +211,44 @@ export function guaranteeCases(kit: Kit): void {
         if (scope.capabilities.dedupWindowMs === 0) {
           expect(a.stats.duplicates + b.stats.duplicates).toBe(ids.length);
         }
+      },
+    );
+
+    kit.test(
+      'an exactly-once handler aborted at shutdown runs again on another consumer',
+      async (scope) => {
+        const name = uniqueName('orders');
+        const [stopping, taking] = [await scope.client(), await scope.client()];
+        const channel = stopping.channel<Order>(name, { groups: ['billing'] });
+        const started = createGate();
+        const options: SubscribeOptions = {
+          group: 'billing',
+          guarantee: 'exactly-once',
+          leaseMs: scope.timeouts.leaseMs,
+        };
+        const aborted = createRecorder<Order>(
+          (_, context) =>
+            new Promise((_resolve, reject) => {
+              started.open();
+              context.signal.addEventListener('abort', () =>
+                reject(context.signal.reason),
+              );
+            }),
+        );
+        const finishing = createRecorder<Order>();
+
+        await channel.publish(order(1), { id: 'order-1' });
+        const first = channel.subscribe(aborted.handler, options);
+        await started.opened;
+        await first.close({ timeoutMs: 100 });
+        const second = taking
+          .channel<Order>(name)
+          .subscribe(finishing.handler, options);
+        await scope.eventually(() => expect(second.stats.succeeded).toBe(1));
+
+        expect(finishing.ids()).toEqual(['order-1']);
+        expect(finishing.runs[0]?.attempt).toBeGreaterThanOrEqual(2);
+        expect(second.stats.duplicates).toBe(0);
       },
     );
 

@@ -42,6 +42,7 @@ import { objectCases } from './objects.ts';
 import { pullCases } from './pull.ts';
 import { refusalCases } from './refusals.ts';
 import { requestCases } from './requests.ts';
+import { shutdownCases } from './shutdown.ts';
 
 export { loseAcks } from './faults.ts';
 export { type EventuallyOptions, eventually } from './helpers.ts';
@@ -74,6 +75,7 @@ export function runConformance(target: ConformanceTarget): void {
     groupCases(kit);
     pullCases(kit);
     deliveryCases(kit);
+    shutdownCases(kit);
     guaranteeCases(kit);
     adminCases(kit);
     kvCases(kit);

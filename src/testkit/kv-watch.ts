@@ -97,6 +97,20 @@ export function kvWatchCases(kit: Kit): void {
           expect(change.type === 'put' && change.entry.key).toBe('worker.2');
         },
       );
+
+      kit.test('a watch sees the writes of another client', async (scope) => {
+        const [watcher, writer] = [await scope.client(), await scope.client()];
+        const name = uniqueName('workers');
+        const bucket = watcher.kv<WorkerState>(name);
+
+        const next = watchEvents(scope, bucket);
+        const snapshot = await next();
+        await writer.kv<WorkerState>(name).put('worker.1', state(1));
+        const change = await next();
+
+        expect(snapshot).toEqual({ type: 'snapshot', entries: [] });
+        expect(change.type === 'put' && change.entry.value).toEqual(state(1));
+      });
     } else {
       kit.test('asking for a watch throws CapabilityError', async (scope) => {
         const client = await scope.client();

@@ -4,7 +4,7 @@
  * acknowledged comes back.
  */
 import { describe, expect } from 'vitest';
-import { CapabilityError } from '../core/errors.ts';
+import { CapabilityError, ClosedError } from '../core/errors.ts';
 import { type Order, order, publishOrders } from './data.ts';
 import {
   createRecorder,
@@ -83,6 +83,17 @@ export function pullCases(kit: Kit): void {
       );
 
       expect(Array.isArray(outcome) ? outcome : []).toEqual([]);
+    });
+
+    kit.test('fetch on a closed consumer throws ClosedError', async (scope) => {
+      const client = await scope.client();
+      const channel = client.channel<Order>(uniqueName('orders'));
+      const consumer = await channel.consumer({ group: 'billing' });
+
+      await consumer.close();
+      await consumer.close();
+
+      await expectError(() => consumer.fetch(1, { waitMs: 10 }), ClosedError);
     });
 
     kit.test(
