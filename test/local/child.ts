@@ -17,7 +17,9 @@
  *   never ends, reporting `{ writing: bytes }` once part of it is on disk;
  * - `begin <table> <count> <owner>`: tries to acquire `count` idempotency
  *   records at once, reporting `{ acquired: [ids] }`;
- * - `broadcast <channel> <name>`: opens a broadcast consumer and idles.
+ * - `broadcast <channel> <name>`: opens a broadcast consumer and idles;
+ * - `kv-write <bucket> <count>`: puts keys `k.0` to `k.{count-1}`, then
+ *   deletes `k.0`, reporting `{ written: count }`.
  *
  * Every role first reports `{ ready: true }`.
  */
@@ -155,6 +157,18 @@ switch (role) {
       maxAttempts: 5,
     });
     report({ ready: true });
+    idle();
+    break;
+  }
+  case 'kv-write': {
+    const [bucket, count] = args as [string, string];
+    const store = await provider.kv!.open(bucket, { create: true });
+    report({ ready: true });
+    for (let i = 0; i < Number(count); i++) {
+      await store.put(`k.${i}`, new TextEncoder().encode(String(i)));
+    }
+    await store.delete('k.0');
+    report({ written: Number(count) });
     idle();
     break;
   }

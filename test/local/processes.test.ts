@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from 'vitest';
+import type { RawKvEvent } from '../../src/core/provider.ts';
 import { eventually } from '../../src/testkit/helpers.ts';
 import { Fixture, wireMessages } from './fixtures.ts';
 
@@ -46,7 +47,7 @@ describe('several processes sharing a data folder', () => {
 
   test('racing for the same idempotency records acquire each one exactly once', async () => {
     const dataDir = await fixture.dataDir();
-    await fixture.provider(dataDir);
+    // No process has opened the folder yet: they also race to create it.
     const racers = await Promise.all(
       ['a', 'b', 'c'].map((owner) =>
         fixture.child('begin', dataDir, 'records', '200', owner),
@@ -80,6 +81,36 @@ describe('several processes sharing a data folder', () => {
       true,
     ]);
     expect((await channels.stats('orders')).depth).toBe(5);
+  });
+
+  test('see each other’s key-value writes through a watch, in write order', async () => {
+    const dataDir = await fixture.dataDir();
+    const provider = await fixture.provider(dataDir);
+    const store = await provider.kv!.open('state', { create: true });
+    await store.put('k.0', new TextEncoder().encode('before'));
+    const stop = new AbortController();
+    const events: RawKvEvent[] = [];
+    const watching = (async () => {
+      const watch = store.watch({ prefix: 'k.', signal: stop.signal });
+      for await (const event of watch) events.push(event);
+    })();
+    await eventually(() => events.length > 0);
+
+    await fixture.child('kv-write', dataDir, 'state', '50');
+    await eventually(() => events.length >= 52, { timeoutMs: 10_000 });
+    stop.abort();
+    await watching;
+
+    expect(events[0]).toMatchObject({ type: 'snapshot' });
+    const changes = events
+      .slice(1)
+      .map((event) =>
+        event.type === 'put' ? `put ${event.entry.key}` : `${event.type}`,
+      );
+    expect(changes).toEqual([
+      ...Array.from({ length: 50 }, (_, i) => `put k.${i}`),
+      'delete',
+    ]);
   });
 
   test('remove the broadcast consumer of an instance that is gone', async () => {
