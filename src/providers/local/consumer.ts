@@ -59,7 +59,7 @@ export class LocalConsumer implements TransportConsumer, Closable {
     max: number,
     options: { waitMs: number; signal?: AbortSignal },
   ): Promise<TransportDelivery[]> {
-    if (this.#closed) throw closed('fetch');
+    if (this.#closed) throw closed('fetch', `consumer '${this.ref.name}'`);
     const limit = Math.max(1, Math.min(Math.floor(max) || 1, MAX_FETCH));
     const deadline = Date.now() + Math.max(0, options.waitMs);
     const backoff = new Backoff(this.#context.options.pollIntervalMs);

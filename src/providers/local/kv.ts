@@ -33,7 +33,11 @@ export interface EntryRow {
   updated_at: number;
 }
 
-/** The key-value buckets of one data folder. */
+/**
+ * The key-value buckets of one data folder. A bucket keeps the TTL it
+ * was created with; opening it again with another `ttlMs` does not
+ * change it.
+ */
 export class LocalKv implements KvTransport {
   readonly #context: LocalContext;
 

@@ -119,7 +119,11 @@ export class LocalObjects implements ObjectTransport {
   }
 }
 
-/** One object bucket. */
+/**
+ * One object bucket. The body `get` returns for an object over 64 KiB
+ * streams from the open file: read it to its end (or return its
+ * iterator) to release the file.
+ */
 class LocalObjectStore implements ObjectStore {
   readonly #context: LocalContext;
   readonly #name: string;

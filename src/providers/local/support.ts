@@ -45,8 +45,11 @@ export function conflict(
 }
 
 /** The ClosedError of an operation attempted after `close()`. */
-export function closed(operation: string): ClosedError {
-  return new ClosedError(`cannot ${operation}: the local provider is closed`, {
+export function closed(
+  operation: string,
+  what = 'the local provider',
+): ClosedError {
+  return new ClosedError(`cannot ${operation}: ${what} is closed`, {
     details: { provider: PROVIDER },
   });
 }
