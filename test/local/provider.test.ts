@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, test } from 'vitest';
-import { ConfigurationError } from '../../src/core/errors.ts';
+import { ConfigurationError, ConflictError } from '../../src/core/errors.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { createProvider } from '../../src/providers/local/index.ts';
 import { eventually } from '../../src/testkit/helpers.ts';
@@ -64,7 +64,7 @@ describe('the local provider factory', () => {
 });
 
 describe('local channels', () => {
-  test('ignore a stale acknowledgement once the message was delivered again', async () => {
+  test('ignore a stale acknowledgement and refuse a stale extension once the message was delivered again', async () => {
     const dataDir = await fixture.dataDir();
     const provider = await fixture.provider(dataDir);
     const channels = provider.channels!;
@@ -89,7 +89,9 @@ describe('local channels', () => {
     );
 
     await stale!.ack();
+    const extended = await stale!.extend(1000).catch((e: unknown) => e);
 
+    expect(extended).toBeInstanceOf(ConflictError);
     expect(fresh!.attempt).toBe(2);
     expect((await channels.stats('tasks')).consumers.crew).toEqual({
       lag: 1,

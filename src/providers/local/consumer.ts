@@ -12,7 +12,7 @@ import type {
 import { type Closable, channelTopic, type LocalContext } from './context.ts';
 import type { ConsumerRef, Leases, Taken } from './leases.ts';
 import { toWireMessage } from './messages.ts';
-import { closed, read } from './support.ts';
+import { closed, conflict, read } from './support.ts';
 import { Backoff } from './wakeups.ts';
 
 /** Most deliveries one fetch returns. */
@@ -21,9 +21,11 @@ export const MAX_FETCH = 1000;
 /**
  * A consumer of one channel, for a worker group or a broadcast instance.
  *
- * Settling a delivery whose lease token is stale (its lease expired and
- * the message was handed out again) does nothing: the newer delivery
- * stays, and its holder decides. Closing returns the deliveries this
+ * Acknowledging, retrying or dead-lettering a delivery whose lease token
+ * is stale (it was settled already, or its lease expired and the message
+ * was handed out again) does nothing: the newer delivery stays, and its
+ * holder decides. Extending such a lease throws a ConflictError, so that
+ * its holder learns it lost the message. Closing returns the deliveries this
  * consumer still holds to the channel at once (their attempt counts
  * stand); closing a broadcast consumer removes it.
  */
@@ -204,8 +206,20 @@ class LocalDelivery implements TransportDelivery {
       'extend lease',
       seq,
       this.#token,
-      () =>
-        leases.delay(id, seq, this.#token, Date.now() + Math.max(0, leaseMs)),
+      () => {
+        const until = Date.now() + Math.max(0, leaseMs);
+        if (leases.delay(id, seq, this.#token, until)) return true;
+        throw conflict(
+          `the lease of message ${this.message.id} is no longer held: it was settled or delivered again`,
+          String(this.#token),
+          undefined,
+          {
+            channel: this.#consumer.ref.channel,
+            group: this.#consumer.ref.name,
+            messageId: this.message.id,
+          },
+        );
+      },
       false,
     );
   }
