@@ -2,7 +2,7 @@
  * Channel administration: the transport's admin calls with the channel
  * name validated and a missing channel reported as a `NotFoundError`.
  */
-import { NotFoundError } from './errors.ts';
+import { CapabilityError, NotFoundError } from './errors.ts';
 import { assertName } from './names.ts';
 import type { ChannelTransport } from './provider.ts';
 import type { Runtime } from './runtime.ts';
@@ -34,6 +34,15 @@ export function createChannelAdmin(runtime: Runtime): ChannelAdmin {
       return runtime.transport('channels').list();
     },
     async purge(channel, options) {
+      const selective =
+        options?.acknowledged === true || options?.upToSequence !== undefined;
+      const { unsupported } = runtime.capabilities('channels');
+      if (selective && unsupported.purgeAcknowledged !== undefined) {
+        throw new CapabilityError(
+          `purging only acknowledged messages is not supported by the channels provider: ${unsupported.purgeAcknowledged}`,
+          { feature: 'purgeAcknowledged', details: { channel } },
+        );
+      }
       return (await existing(channel)).purge(channel, options);
     },
     async consumers(channel) {

@@ -158,14 +158,25 @@ class Puller<T> implements PullConsumer<T> {
 
   #wrap(delivery: TransportDelivery, message: Message<T>): Delivery<T> {
     const { leaseMs } = this.#policy;
+    const { capabilities } = this.#setup;
     const canExtend = supports(this.#setup.capabilities, 'extendLease');
+    const canDelay = supports(this.#setup.capabilities, 'delayedRetry');
     const log = this.#logger;
 
     return {
       message,
       attempt: delivery.attempt,
       ack: () => delivery.ack(),
-      retry: (options = {}) => delivery.nak(Math.max(0, options.delayMs ?? 0)),
+      async retry(options = {}) {
+        const delayMs = Math.max(0, options.delayMs ?? 0);
+        if (delayMs > 0 && !canDelay) {
+          throw new CapabilityError(
+            `retry with a delay is not supported by the provider of this channel: ${capabilities.unsupported.delayedRetry}`,
+            { feature: 'delayedRetry' },
+          );
+        }
+        await delivery.nak(delayMs);
+      },
       async deadLetter(reason) {
         await delivery.deadLetter(reason);
         log.error('message dead-lettered', { messageId: message.id, reason });

@@ -182,6 +182,11 @@ class PushSubscription<T> implements Subscription {
         await new Promise((resolve) => setImmediate(resolve));
         continue;
       }
+      if (!supports(this.#setup.capabilities, 'delayedRetry')) {
+        deliveries = deliveries.map((d) =>
+          holdingRetries(d, this.#stopFetching.signal),
+        );
+      }
       this.#buffer.push(...deliveries);
       this.#pump();
       while (!this.#stopping && this.#buffer.length > 0) {
@@ -336,4 +341,30 @@ async function settledWithin(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * On a transport that cannot delay a redelivery, a retry after a delay is
+ * emulated: the delivery is kept (its lease extended where possible) until
+ * the delay has passed, then returned at once. Closing cuts the wait short.
+ */
+function holdingRetries(
+  delivery: TransportDelivery,
+  signal: AbortSignal,
+): TransportDelivery {
+  return {
+    message: delivery.message,
+    attempt: delivery.attempt,
+    channelSequence: delivery.channelSequence,
+    ack: () => delivery.ack(),
+    extend: (leaseMs) => delivery.extend(leaseMs),
+    deadLetter: (reason) => delivery.deadLetter(reason),
+    async nak(delayMs) {
+      if (delayMs > 0) {
+        await delivery.extend(delayMs + 1000).catch(() => undefined);
+        await sleep(delayMs, signal);
+      }
+      await delivery.nak(0);
+    },
+  };
 }
