@@ -1,0 +1,117 @@
+/**
+ * Functions and pipelines: handlers bound to triggers, and one pipeline
+ * definition that the runtime binds and that infra code reads to declare
+ * cloud resources. The same handler runs under the local runner, and later
+ * under the AWS Lambda, Cloud Run functions and Azure Functions adapters,
+ * with the same event shape.
+ */
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import type { Guarantee, BackoffOptions } from '../core/channel.ts';
+import type { CodecOption } from '../core/codec.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Message } from '../core/message.ts';
+import type { ObjectInfo } from '../core/provider.ts';
+import type { Switchyard } from '../core/switchyard.ts';
+
+/** What starts a function. */
+export type Trigger =
+  /** Messages of a channel, as one member of a worker group. */
+  | { type: 'channel'; channel: string; group: string }
+  /** Messages of a channel, on every live instance. */
+  | { type: 'broadcast'; channel: string }
+  /** A timer: every `everyMs`, first after `everyMs`. */
+  | { type: 'schedule'; everyMs: number }
+  /** Writes and deletes of objects in a bucket, optionally under a prefix. */
+  | {
+      type: 'objects';
+      bucket: string;
+      prefix?: string;
+      events?: readonly ('put' | 'delete')[];
+    }
+  /** Requests on a subject: the function's return value is the reply. */
+  | { type: 'request'; subject: string };
+
+/** The event a schedule trigger passes. */
+export interface ScheduleEvent {
+  /** When this run was due. */
+  scheduledAt: Date;
+}
+
+/** The event an objects trigger passes. */
+export interface ObjectEvent {
+  type: 'put' | 'delete';
+  bucket: string;
+  name: string;
+  /** The object's metadata after a put. */
+  info?: ObjectInfo;
+}
+
+/** The event each kind of trigger passes to the handler. */
+export type TriggerEvent<T, K extends Trigger['type']> = K extends
+  | 'channel'
+  | 'broadcast'
+  ? Message<T>
+  : K extends 'schedule'
+    ? ScheduleEvent
+    : K extends 'objects'
+      ? ObjectEvent
+      : T;
+
+/** What a function's handler receives besides its event. */
+export interface FunctionContext {
+  /** The function's name. */
+  readonly name: string;
+  /** 1 on the first delivery of a message; 1 for other triggers. */
+  readonly attempt: number;
+  /** Aborted when the pipeline stops past its deadline. */
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+  /**
+   * The client the function runs on: publish, key-value, objects,
+   * request/reply. Publishes through it are counted in the run's stats.
+   */
+  readonly switchyard: Switchyard;
+}
+
+/** Options of a function that a trigger may use. */
+export interface FunctionOptions {
+  /** Channel triggers: default `at-least-once`. */
+  guarantee?: Guarantee;
+  /** Handlers running at once. Default 1. */
+  concurrency?: number;
+  /** Channel triggers: attempts before dead-lettering. Default 5. */
+  maxAttempts?: number;
+  backoff?: BackoffOptions;
+  /** Channel triggers: the lease, in ms. Default 30000. */
+  leaseMs?: number;
+  /** Largest run time the function needs, in ms (Lambda timeout). */
+  timeoutMs?: number;
+}
+
+/** A channel as a pipeline declares it. */
+export interface ChannelDeclaration {
+  codec?: CodecOption;
+  schema?: StandardSchemaV1;
+  /** Deliver messages of one ordering key in order. */
+  ordered?: boolean;
+}
+
+/** A key-value bucket as a pipeline declares it. */
+export interface KvDeclaration {
+  codec?: CodecOption;
+  ttlMs?: number;
+}
+
+/** An object bucket as a pipeline declares it. */
+export interface ObjectsDeclaration {
+  /** Objects expire this long after their last write (lifecycle rule). */
+  expireAfterMs?: number;
+}
+
+/** The result of a pipeline's own check of its state. */
+export interface CheckResult {
+  ok: boolean;
+  /** What was compared, for humans. */
+  summary: string;
+  details?: Record<string, unknown>;
+}
