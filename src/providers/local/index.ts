@@ -17,8 +17,9 @@ import type {
   ProviderContext,
   ProviderFactory,
 } from '../../core/provider.ts';
+import { Lifecycle } from '../../core/provider-kit.ts';
 import { LocalChannels } from './channels.ts';
-import { Lifecycle, type LocalContext } from './context.ts';
+import type { LocalContext } from './context.ts';
 import { openDatabase } from './database.ts';
 import { LocalIdempotency } from './idempotency.ts';
 import { LocalKv } from './kv.ts';
@@ -67,7 +68,7 @@ export async function createLocalProvider(
     wakeups: new Wakeups(),
     options: resolved,
     logger: context.logger ?? silentLogger,
-    lifecycle: new Lifecycle(),
+    lifecycle: new Lifecycle(PROVIDER),
   };
   const stopMaintenance = startMaintenance(shared);
   const requests = createInProcessRequests({

@@ -3,14 +3,10 @@
  * helpers, and the translation of SQLite failures into Switchyard errors.
  */
 import {
-  ClosedError,
-  ConflictError,
-  type ErrorDetails,
-  NotFoundError,
-  type ResourceKind,
   SwitchyardError,
   TransportUnavailableError,
 } from '../../core/errors.ts';
+import { providerErrors } from '../../core/provider-kit.ts';
 
 /** Name of the provider, as configuration spells it. */
 export const PROVIDER = 'local';
@@ -19,40 +15,16 @@ export const PROVIDER = 'local';
 const TRANSIENT =
   /^(SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|PROTOCOL)|ENOSPC|EMFILE|ENFILE|EIO|EBUSY|EAGAIN)/;
 
+const errors = providerErrors(PROVIDER);
+
 /** A NotFoundError raised by this provider. */
-export function notFound(
-  kind: ResourceKind,
-  resource: string,
-  details: ErrorDetails = {},
-): NotFoundError {
-  return new NotFoundError(kind, resource, {
-    details: { provider: PROVIDER, ...details },
-  });
-}
+export const notFound = errors.notFound;
 
 /** A ConflictError raised by this provider. */
-export function conflict(
-  message: string,
-  expected: string | undefined,
-  actual: string | undefined,
-  details: ErrorDetails = {},
-): ConflictError {
-  return new ConflictError(message, {
-    expected,
-    actual,
-    details: { provider: PROVIDER, ...details },
-  });
-}
+export const conflict = errors.conflict;
 
 /** The ClosedError of an operation attempted after `close()`. */
-export function closed(
-  operation: string,
-  what = 'the local provider',
-): ClosedError {
-  return new ClosedError(`cannot ${operation}: ${what} is closed`, {
-    details: { provider: PROVIDER },
-  });
-}
+export const closed = errors.closed;
 
 /**
  * Turns an error thrown by SQLite or the filesystem into a Switchyard

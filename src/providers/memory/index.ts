@@ -55,7 +55,7 @@ export async function createMemoryProvider(
 ): Promise<Provider> {
   const resolved = resolveMemoryOptions({ ...options });
   const state = namespaceState(resolved.namespace);
-  const lifecycle = new Lifecycle();
+  const lifecycle = new Lifecycle(PROVIDER);
   const requests = createInProcessRequests({
     namespace: requestNamespace(resolved.namespace),
     provider: PROVIDER,
