@@ -6,12 +6,13 @@
  * with the same event shape.
  */
 import type { StandardSchemaV1 } from '@standard-schema/spec';
-import type { Guarantee, BackoffOptions } from '../core/channel.ts';
+import type { BackoffOptions, Guarantee } from '../core/channel.ts';
 import type { CodecOption } from '../core/codec.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Message } from '../core/message.ts';
 import type { ObjectInfo } from '../core/provider.ts';
 import type { Switchyard } from '../core/switchyard.ts';
+import type { PipelineStats } from './stats.ts';
 
 /** What starts a function. */
 export type Trigger =
@@ -27,6 +28,11 @@ export type Trigger =
       bucket: string;
       prefix?: string;
       events?: readonly ('put' | 'delete')[];
+      /**
+       * How often the local runner lists the bucket to find changes, in
+       * ms. Default 1000.
+       */
+      pollIntervalMs?: number;
     }
   /** Requests on a subject: the function's return value is the reply. */
   | { type: 'request'; subject: string };
@@ -71,6 +77,11 @@ export interface FunctionContext {
    * request/reply. Publishes through it are counted in the run's stats.
    */
   readonly switchyard: Switchyard;
+  /**
+   * The counters of the pipeline as it runs on this instance (under the
+   * local runner: this process), e.g. for a stats function to report.
+   */
+  stats(): PipelineStats;
 }
 
 /** Options of a function that a trigger may use. */
@@ -86,6 +97,62 @@ export interface FunctionOptions {
   leaseMs?: number;
   /** Largest run time the function needs, in ms (Lambda timeout). */
   timeoutMs?: number;
+}
+
+/** A trigger on a channel's worker group. */
+export type ChannelTrigger = Extract<Trigger, { type: 'channel' }>;
+/** A trigger on every message of a channel, on every live instance. */
+export type BroadcastTrigger = Extract<Trigger, { type: 'broadcast' }>;
+/** A timer trigger. */
+export type ScheduleTrigger = Extract<Trigger, { type: 'schedule' }>;
+/** A trigger on writes and deletes in an object bucket. */
+export type ObjectsTrigger = Extract<Trigger, { type: 'objects' }>;
+/** A trigger on requests to a subject. */
+export type RequestTrigger = Extract<Trigger, { type: 'request' }>;
+
+/**
+ * Handles one event. For channel triggers, returning acknowledges the
+ * message and throwing retries it (a `RetryLaterError` after its delay, a
+ * `PermanentError` never: it is dead-lettered at once). For a request
+ * trigger, the returned value is the reply and a throw is sent back as a
+ * `RemoteError`.
+ */
+export type FunctionHandler<E, R = unknown> = (
+  event: E,
+  context: FunctionContext,
+) => R | Promise<R>;
+
+/**
+ * A hook run once per instance: `onStart` before the function's trigger is
+ * bound (a throw fails `runPipeline`), `onStop` after it is unbound at
+ * `stop()` (a throw is logged).
+ */
+export type FunctionHook = (context: FunctionContext) => void | Promise<void>;
+
+/** A function: a handler bound to a trigger, with its options. */
+export interface SwitchyardFunction<E = unknown> extends FunctionOptions {
+  /** Unique in its pipeline; a group name pattern (`indexer`). */
+  readonly name: string;
+  readonly trigger: Trigger;
+  /** Declared as a method so that functions of any event type mix. */
+  handler(event: E, context: FunctionContext): unknown;
+  readonly onStart?: FunctionHook;
+  readonly onStop?: FunctionHook;
+  /** What the function does, for humans and generated infra. */
+  readonly description?: string;
+}
+
+/**
+ * A simulated or real source of messages that the local runner starts with
+ * the pipeline: `run` publishes through `context.switchyard` and resolves
+ * when done. `idle()` waits for every producer to finish; `stop()` aborts
+ * `context.signal` and waits for `run` to return.
+ */
+export interface Producer {
+  /** Unique among the pipeline's producers; a group name pattern. */
+  readonly name: string;
+  run(context: FunctionContext): Promise<void>;
+  readonly description?: string;
 }
 
 /** A channel as a pipeline declares it. */
