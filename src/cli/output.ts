@@ -29,6 +29,11 @@ export interface Output {
    * Left out with `--json`, where stdout says it all.
    */
   note(text: string): void;
+  /**
+   * Writes a warning to stderr as `switchyard: warning: ...`, with
+   * `--json` too: something a script should see but that is no failure.
+   */
+  warn(text: string): void;
   /** Writes bytes to stdout as they are, waiting when it is full. */
   bytes(chunk: Uint8Array): Promise<void>;
 }
@@ -57,6 +62,9 @@ export function createOutput(
     },
     note: (text) => {
       if (!json) stderr.write(`${text}\n`);
+    },
+    warn: (text) => {
+      stderr.write(`switchyard: warning: ${text}\n`);
     },
     bytes: (chunk) =>
       new Promise<void>((resolve, reject) => {

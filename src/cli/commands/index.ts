@@ -8,6 +8,7 @@ import {
   channelsStatsCommand,
 } from './channels.ts';
 import { consumeCommand } from './consume.ts';
+import { devCommand } from './dev.ts';
 import { dlqLsCommand, dlqPurgeCommand, dlqReplayCommand } from './dlq.ts';
 import {
   kvDelCommand,
@@ -26,6 +27,7 @@ import { publishCommand } from './publish.ts';
 
 /** The commands of `switchyard`. */
 export const COMMANDS: readonly Command[] = [
+  devCommand,
   publishCommand,
   consumeCommand,
   kvGetCommand,
