@@ -27,7 +27,7 @@
 import type { Codec } from './codec.ts';
 import { codecForContentType, encodeValue, mediaType } from './codecs.ts';
 import { DecodeError } from './errors.ts';
-import type { Message, WireMessage } from './message.ts';
+import { type Message, toMessage, type WireMessage } from './message.ts';
 
 /** The CloudEvents version written and read. */
 export const CLOUDEVENTS_SPEC_VERSION = '1.0';
@@ -200,19 +200,7 @@ export function cloudEventToMessage<T = unknown>(
   const wire = fromCloudEvent(event);
   const data = codecForContentType(wire.contentType, codec).decode(wire.body);
 
-  return {
-    id: wire.id,
-    channel: wire.channel,
-    data,
-    attributes: wire.attributes,
-    publishedAt: new Date(wire.publishedAt),
-    publisherId: wire.publisherId,
-    sequence: wire.sequence,
-    contentType: wire.contentType,
-    ...(wire.orderingKey !== undefined && { orderingKey: wire.orderingKey }),
-    ...(wire.traceparent !== undefined && { traceparent: wire.traceparent }),
-    ...(wire.tracestate !== undefined && { tracestate: wire.tracestate }),
-  };
+  return toMessage(wire, data);
 }
 
 /** Whether data of `contentType` is carried as JSON in the event. */

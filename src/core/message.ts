@@ -93,3 +93,23 @@ export interface BatchEntry<T> extends PublishOptions {
 export type BatchResult =
   | ({ ok: true } & PublishReceipt)
   | { ok: false; id: string; error: Error };
+
+/**
+ * The message a consumer sees of `wire`, with `data` (the decoded body)
+ * in place of the body. Its attributes are a copy of the wire's.
+ */
+export function toMessage<T>(wire: WireMessage, data: T): Message<T> {
+  return {
+    id: wire.id,
+    channel: wire.channel,
+    data,
+    attributes: { ...wire.attributes },
+    publishedAt: new Date(wire.publishedAt),
+    publisherId: wire.publisherId,
+    sequence: wire.sequence,
+    contentType: wire.contentType,
+    ...(wire.orderingKey !== undefined && { orderingKey: wire.orderingKey }),
+    ...(wire.traceparent !== undefined && { traceparent: wire.traceparent }),
+    ...(wire.tracestate !== undefined && { tracestate: wire.tracestate }),
+  };
+}

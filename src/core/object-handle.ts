@@ -13,7 +13,7 @@ import {
   NotFoundError,
   ValidationError,
 } from './errors.ts';
-import { afterOpen } from './iterables.ts';
+import { afterOpen, concatBytes } from './iterables.ts';
 import { lazy } from './lazy.ts';
 import { assertName, assertObjectName } from './names.ts';
 import type {
@@ -99,7 +99,7 @@ export function createObjectHandle(
     },
     async get(object) {
       const { body } = await read(object);
-      return concat(body);
+      return concatBytes(body);
     },
     async getStream(object) {
       const { body } = await read(object);
@@ -124,7 +124,7 @@ export function createObjectHandle(
       getOptions: { codec?: Codec<T> | CodecOption<T> } = {},
     ): Promise<T> {
       const { info, body } = await read(object);
-      const bytes = await concat(body);
+      const bytes = await concatBytes(body);
       const codec =
         getOptions.codec === undefined
           ? codecForContentType<T>(info.contentType)
@@ -193,21 +193,4 @@ async function* chunks(
       );
     }
   }
-}
-
-async function concat(body: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let length = 0;
-  for await (const part of body) {
-    parts.push(part);
-    length += part.byteLength;
-  }
-  const bytes = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    bytes.set(part, offset);
-    offset += part.byteLength;
-  }
-
-  return bytes;
 }

@@ -8,7 +8,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { Codec } from '../core/codec.ts';
 import { codecForContentType } from '../core/codecs.ts';
-import type { Message, WireMessage } from '../core/message.ts';
+import { type Message, toMessage, type WireMessage } from '../core/message.ts';
 import { validateSchema } from '../core/schema.ts';
 import { describeError } from './errors.ts';
 
@@ -60,22 +60,5 @@ export function createDecoder<T>(
     }
 
     return { ok: true, message: toMessage(wire, data as T) };
-  };
-}
-
-/** The message a consumer sees, with `data` in place of the body. */
-export function toMessage<T>(wire: WireMessage, data: T): Message<T> {
-  return {
-    id: wire.id,
-    channel: wire.channel,
-    data,
-    attributes: { ...wire.attributes },
-    publishedAt: new Date(wire.publishedAt),
-    publisherId: wire.publisherId,
-    sequence: wire.sequence,
-    contentType: wire.contentType,
-    ...(wire.orderingKey !== undefined && { orderingKey: wire.orderingKey }),
-    ...(wire.traceparent !== undefined && { traceparent: wire.traceparent }),
-    ...(wire.tracestate !== undefined && { tracestate: wire.tracestate }),
   };
 }

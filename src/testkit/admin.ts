@@ -6,7 +6,7 @@ import { describe, expect } from 'vitest';
 import { CapabilityError, NotFoundError } from '../core/errors.ts';
 import type { ChannelStats } from '../core/provider.ts';
 import type { Switchyard } from '../core/switchyard.ts';
-import { type Order, order, publishOrders } from './data.ts';
+import { billing, type Order, order, publishOrders } from './data.ts';
 import { expectError, uniqueName } from './helpers.ts';
 import type { Kit } from './kit.ts';
 
@@ -29,9 +29,7 @@ async function statsOf(
 export function adminCases(kit: Kit): void {
   describe('admin', () => {
     kit.test('purge removes every message and says how many', async (scope) => {
-      const name = uniqueName('orders');
-      const client = await scope.client();
-      const channel = client.channel<Order>(name, { groups: ['billing'] });
+      const { client, channel, name } = await billing(scope);
 
       await publishOrders(channel, [1, 2, 3]);
       const removed = await client.admin.purge(name);
@@ -51,24 +49,25 @@ export function adminCases(kit: Kit): void {
       kit.test(
         'purge of acknowledged messages keeps what some group has not acknowledged',
         async (scope) => {
-          const name = uniqueName('orders');
-          const client = await scope.client();
-          const channel = client.channel<Order>(name, {
-            groups: ['audit', 'billing'],
-          });
+          const { client, channel, name } = await billing(scope, [
+            'audit',
+            'billing',
+          ]);
 
           await publishOrders(channel, [1, 2, 3, 4]);
           const audit = await channel.consumer({ group: 'audit' });
           await scope.fetchUntil(audit, 4, { ack: true });
-          const billing = await channel.consumer({ group: 'billing' });
-          const taken = await scope.fetchUntil(billing, 4);
+          const billingConsumer = await channel.consumer({ group: 'billing' });
+          const taken = await scope.fetchUntil(billingConsumer, 4);
           taken.sort((a, b) => a.message.sequence - b.message.sequence);
           for (const delivery of taken.slice(0, 2)) await delivery.ack();
           for (const delivery of taken.slice(2)) await delivery.retry();
           const removed = await client.admin.purge(name, {
             acknowledged: true,
           });
-          const kept = await scope.fetchUntil(billing, 2, { ack: true });
+          const kept = await scope.fetchUntil(billingConsumer, 2, {
+            ack: true,
+          });
 
           expect(removed).toBe(2);
           expect(kept.map((d) => d.message.id).sort()).toEqual([
@@ -98,11 +97,10 @@ export function adminCases(kit: Kit): void {
     kit.test(
       'consumers lists the groups of a channel with what each has pending',
       async (scope) => {
-        const name = uniqueName('orders');
-        const client = await scope.client();
-        const channel = client.channel<Order>(name, {
-          groups: ['audit', 'billing'],
-        });
+        const { client, channel, name } = await billing(scope, [
+          'audit',
+          'billing',
+        ]);
 
         await channel.publish(order(1));
         const consumers = await client.admin.consumers(name);
@@ -120,11 +118,10 @@ export function adminCases(kit: Kit): void {
     kit.test(
       'deleteConsumer removes a group, and an unknown one throws NotFoundError',
       async (scope) => {
-        const name = uniqueName('orders');
-        const client = await scope.client();
-        const channel = client.channel<Order>(name, {
-          groups: ['audit', 'billing'],
-        });
+        const { client, channel, name } = await billing(scope, [
+          'audit',
+          'billing',
+        ]);
 
         await channel.publish(order(1));
         await client.admin.deleteConsumer(name, 'audit');
@@ -142,11 +139,10 @@ export function adminCases(kit: Kit): void {
     kit.test(
       'stats count depth, in flight, dead-lettered and lag per group',
       async (scope) => {
-        const name = uniqueName('orders');
-        const client = await scope.client();
-        const channel = client.channel<Order>(name, {
-          groups: ['audit', 'billing'],
-        });
+        const { client, channel, name } = await billing(scope, [
+          'audit',
+          'billing',
+        ]);
 
         await publishOrders(channel, [1, 2, 3]);
         const before = await scope.eventually(() => statsOf(client, name, 0));

@@ -5,7 +5,13 @@
 import { describe, expect } from 'vitest';
 import { ValidationError } from '../core/errors.ts';
 import type { BatchEntry } from '../core/message.ts';
-import { type Order, order, publishOrders, traceContext } from './data.ts';
+import {
+  billing,
+  type Order,
+  order,
+  publishOrders,
+  traceContext,
+} from './data.ts';
 import { createRecorder, sameBytes, times, uniqueName } from './helpers.ts';
 import type { Kit } from './kit.ts';
 
@@ -15,10 +21,7 @@ export function channelCases(kit: Kit): void {
     kit.test(
       'a published message reaches a group with its data and attempt 1',
       async (scope) => {
-        const client = await scope.client();
-        const channel = client.channel<Order>(uniqueName('orders'), {
-          groups: ['billing'],
-        });
+        const { channel } = await billing(scope);
 
         await channel.publish(order(1));
         const consumer = await channel.consumer({ group: 'billing' });
@@ -33,10 +36,7 @@ export function channelCases(kit: Kit): void {
     kit.test(
       'publishBatch returns one result per entry, in order',
       async (scope) => {
-        const client = await scope.client();
-        const channel = client.channel<Order>(uniqueName('orders'), {
-          groups: ['billing'],
-        });
+        const { channel } = await billing(scope);
         const entries = times(3, (i) => ({ data: order(i), id: `order-${i}` }));
 
         const results = await channel.publishBatch(entries);
@@ -60,10 +60,7 @@ export function channelCases(kit: Kit): void {
     kit.test(
       'publishBatch fails a bad entry alone and publishes the others',
       async (scope) => {
-        const client = await scope.client();
-        const channel = client.channel<Order>(uniqueName('orders'), {
-          groups: ['billing'],
-        });
+        const { channel } = await billing(scope);
         const entries: BatchEntry<Order>[] = [
           { data: order(0), id: 'good-0' },
           { data: order(1), id: 'bad-1', attributes: { 'Not-Valid': 'x' } },
@@ -90,10 +87,7 @@ export function channelCases(kit: Kit): void {
     kit.test(
       'publishBatch publishes every entry of a batch larger than the transport takes at once',
       async (scope) => {
-        const client = await scope.client();
-        const channel = client.channel<Order>(uniqueName('orders'), {
-          groups: ['billing'],
-        });
+        const { channel } = await billing(scope);
         const count = Math.min(scope.capabilities.maxBatchSize + 1, 1001);
 
         const results = await channel.publishBatch(
@@ -109,10 +103,7 @@ export function channelCases(kit: Kit): void {
     kit.test(
       'an ordering key round-trips on a channel that is not ordered',
       async (scope) => {
-        const client = await scope.client();
-        const channel = client.channel<Order>(uniqueName('orders'), {
-          groups: ['billing'],
-        });
+        const { channel } = await billing(scope);
 
         await channel.publish(order(1), { orderingKey: 'customer-7' });
         const consumer = await channel.consumer({ group: 'billing' });
@@ -123,10 +114,7 @@ export function channelCases(kit: Kit): void {
     );
 
     kit.test('attributes and trace context round-trip', async (scope) => {
-      const client = await scope.client();
-      const channel = client.channel<Order>(uniqueName('orders'), {
-        groups: ['billing'],
-      });
+      const { channel } = await billing(scope);
       const attributes = { tenant: 'acme', region: 'eu1' };
 
       await channel.publish(order(1), { attributes, ...traceContext() });
@@ -141,10 +129,7 @@ export function channelCases(kit: Kit): void {
     kit.test(
       'a message carries its id, per-publisher sequence, publishedAt and publisherId',
       async (scope) => {
-        const client = await scope.client();
-        const channel = client.channel<Order>(uniqueName('orders'), {
-          groups: ['billing'],
-        });
+        const { channel } = await billing(scope);
         const before = Date.now();
 
         const receipts = [];
@@ -235,10 +220,7 @@ export function channelCases(kit: Kit): void {
       kit.test(
         'a re-publish of an id within the dedup window is dropped as a duplicate',
         async (scope) => {
-          const client = await scope.client();
-          const channel = client.channel<Order>(uniqueName('orders'), {
-            groups: ['billing'],
-          });
+          const { channel } = await billing(scope);
 
           const first = await channel.publish(order(1), { id: 'order-1' });
           const again = await channel.publish(order(1), { id: 'order-1' });
@@ -254,10 +236,7 @@ export function channelCases(kit: Kit): void {
       kit.test(
         'without a dedup window a re-published id is delivered again',
         async (scope) => {
-          const client = await scope.client();
-          const channel = client.channel<Order>(uniqueName('orders'), {
-            groups: ['billing'],
-          });
+          const { channel } = await billing(scope);
 
           await channel.publish(order(1), { id: 'order-1' });
           const again = await channel.publish(order(1), { id: 'order-1' });
@@ -292,16 +271,13 @@ export function channelCases(kit: Kit): void {
     kit.test(
       'declared groups receive messages published before their first subscriber',
       async (scope) => {
-        const client = await scope.client();
-        const channel = client.channel<Order>(uniqueName('orders'), {
-          groups: ['audit', 'billing'],
-        });
+        const { channel } = await billing(scope, ['audit', 'billing']);
         const recorder = createRecorder<Order>();
 
         await publishOrders(channel, [1, 2, 3]);
         channel.subscribe(recorder.handler, { group: 'audit' });
-        const billing = await channel.consumer({ group: 'billing' });
-        const pulled = await scope.fetchUntil(billing, 3);
+        const billingConsumer = await channel.consumer({ group: 'billing' });
+        const pulled = await scope.fetchUntil(billingConsumer, 3);
         await scope.eventually(() => expect(recorder.runs).toHaveLength(3));
 
         const expected = ['order-1', 'order-2', 'order-3'];

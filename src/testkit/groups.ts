@@ -5,7 +5,7 @@
  */
 import { describe, expect } from 'vitest';
 import { CapabilityError } from '../core/errors.ts';
-import { type Order, order, publishOrders } from './data.ts';
+import { billing, type Order, order, publishOrders } from './data.ts';
 import {
   createGate,
   createRecorder,
@@ -105,10 +105,7 @@ export function groupCases(kit: Kit): void {
     );
 
     kit.test('a handler is told its group and attempt', async (scope) => {
-      const client = await scope.client();
-      const channel = client.channel<Order>(uniqueName('orders'), {
-        groups: ['billing'],
-      });
+      const { channel } = await billing(scope);
       const recorder = createRecorder<Order>();
 
       await channel.publish(order(1));
@@ -122,10 +119,7 @@ export function groupCases(kit: Kit): void {
     kit.test(
       'a subscription runs at most its concurrency of handlers at once',
       async (scope) => {
-        const client = await scope.client();
-        const channel = client.channel<Order>(uniqueName('orders'), {
-          groups: ['billing'],
-        });
+        const { channel } = await billing(scope);
         const release = createGate();
         scope.defer(() => release.open());
         let running = 0;
@@ -158,10 +152,7 @@ export function groupCases(kit: Kit): void {
     kit.test(
       'a subscription counts what it delivered and what succeeded',
       async (scope) => {
-        const client = await scope.client();
-        const channel = client.channel<Order>(uniqueName('orders'), {
-          groups: ['billing'],
-        });
+        const { channel } = await billing(scope);
 
         for (const i of [1, 2, 3]) await channel.publish(order(i));
         const subscription = channel.subscribe(() => {}, { group: 'billing' });

@@ -7,7 +7,7 @@
 import { describe, expect } from 'vitest';
 import type { Handler, SubscribeOptions } from '../core/channel.ts';
 import { CapabilityError, ValidationError } from '../core/errors.ts';
-import { type Order, order, publishOrders } from './data.ts';
+import { billing, type Order, order, publishOrders } from './data.ts';
 import { loseAcks } from './faults.ts';
 import {
   createGate,
@@ -50,9 +50,7 @@ export function guaranteeCases(kit: Kit): void {
     kit.test(
       'at-most-once acknowledges before the handler, so a throwing handler is not retried',
       async (scope) => {
-        const name = uniqueName('orders');
-        const client = await scope.client();
-        const channel = client.channel<Order>(name, { groups: ['billing'] });
+        const { client, channel, name } = await billing(scope);
         const leaseMs = scope.timeouts.leaseMs;
         const recorder = createRecorder<Order>(() => {
           throw new Error('handler failed');
@@ -76,9 +74,7 @@ export function guaranteeCases(kit: Kit): void {
     kit.test(
       'at-least-once delivers a failed message again until the handler succeeds',
       async (scope) => {
-        const name = uniqueName('orders');
-        const client = await scope.client();
-        const channel = client.channel<Order>(name, { groups: ['billing'] });
+        const { channel } = await billing(scope);
         const recorder = createRecorder<Order>((_, context) => {
           if (context.attempt === 1) throw new Error('transient');
         });
@@ -132,9 +128,7 @@ export function guaranteeCases(kit: Kit): void {
     kit.test(
       'an exactly-once handler runs once for a message re-published with the same id',
       async (scope) => {
-        const name = uniqueName('orders');
-        const client = await scope.client();
-        const channel = client.channel<Order>(name, { groups: ['billing'] });
+        const { client, channel, name } = await billing(scope);
         const { counts, handler } = countingHandler();
 
         await channel.publish(order(1), { id: 'order-1' });
@@ -255,20 +249,19 @@ export function guaranteeCases(kit: Kit): void {
     kit.test(
       'exactly-once records are kept per group, so each group handles a message once',
       async (scope) => {
-        const name = uniqueName('orders');
-        const client = await scope.client();
-        const channel = client.channel<Order>(name, {
-          groups: ['audit', 'billing'],
-        });
-        const audit = countingHandler();
-        const billing = countingHandler();
+        const { client, channel, name } = await billing(scope, [
+          'audit',
+          'billing',
+        ]);
+        const audited = countingHandler();
+        const billed = countingHandler();
 
         await channel.publish(order(1), { id: 'order-1' });
-        channel.subscribe(audit.handler, {
+        channel.subscribe(audited.handler, {
           group: 'audit',
           guarantee: 'exactly-once',
         });
-        channel.subscribe(billing.handler, {
+        channel.subscribe(billed.handler, {
           group: 'billing',
           guarantee: 'exactly-once',
         });
@@ -277,17 +270,15 @@ export function guaranteeCases(kit: Kit): void {
           await expectDrained(client, name, 'billing');
         });
 
-        expect(audit.counts.get('order-1')).toBe(1);
-        expect(billing.counts.get('order-1')).toBe(1);
+        expect(audited.counts.get('order-1')).toBe(1);
+        expect(billed.counts.get('order-1')).toBe(1);
       },
     );
 
     kit.test(
       'an exactly-once handler that fails runs again on retry and completes once',
       async (scope) => {
-        const name = uniqueName('orders');
-        const client = await scope.client();
-        const channel = client.channel<Order>(name, { groups: ['billing'] });
+        const { channel } = await billing(scope);
         const recorder = createRecorder<Order>((_, context) => {
           if (context.attempt === 1) throw new Error('transient');
           return { ok: true };

@@ -5,7 +5,7 @@
  */
 import { describe, expect } from 'vitest';
 import { CapabilityError, ClosedError } from '../core/errors.ts';
-import { type Order, order, publishOrders } from './data.ts';
+import { billing, type Order, order, publishOrders } from './data.ts';
 import {
   createRecorder,
   expectDeadLetters,
@@ -22,10 +22,7 @@ export function pullCases(kit: Kit): void {
     kit.test(
       'fetch returns at most the number of deliveries asked for',
       async (scope) => {
-        const client = await scope.client();
-        const channel = client.channel<Order>(uniqueName('orders'), {
-          groups: ['billing'],
-        });
+        const { channel } = await billing(scope);
 
         await publishOrders(channel, [1, 2, 3, 4, 5]);
         const consumer = await channel.consumer({ group: 'billing' });
@@ -99,10 +96,7 @@ export function pullCases(kit: Kit): void {
     kit.test(
       'an acknowledged delivery is not delivered again',
       async (scope) => {
-        const client = await scope.client();
-        const channel = client.channel<Order>(uniqueName('orders'), {
-          groups: ['billing'],
-        });
+        const { channel } = await billing(scope);
         const leaseMs = scope.timeouts.leaseMs;
 
         await channel.publish(order(1));
@@ -119,10 +113,7 @@ export function pullCases(kit: Kit): void {
     kit.test(
       'retry delivers the message again with the next attempt',
       async (scope) => {
-        const client = await scope.client();
-        const channel = client.channel<Order>(uniqueName('orders'), {
-          groups: ['billing'],
-        });
+        const { channel } = await billing(scope);
 
         const receipt = await channel.publish(order(1));
         const consumer = await channel.consumer({ group: 'billing' });
@@ -139,9 +130,7 @@ export function pullCases(kit: Kit): void {
     kit.test(
       'deadLetter moves the message to the dead letters with the reason',
       async (scope) => {
-        const name = uniqueName('orders');
-        const client = await scope.client();
-        const channel = client.channel<Order>(name, { groups: ['billing'] });
+        const { client, channel, name } = await billing(scope);
 
         const receipt = await channel.publish(order(1));
         const consumer = await channel.consumer({ group: 'billing' });
@@ -186,10 +175,7 @@ export function pullCases(kit: Kit): void {
     kit.test(
       'a delivery whose lease expires is delivered again',
       async (scope) => {
-        const client = await scope.client();
-        const channel = client.channel<Order>(uniqueName('orders'), {
-          groups: ['billing'],
-        });
+        const { channel } = await billing(scope);
         const leaseMs = scope.timeouts.leaseMs;
 
         const receipt = await channel.publish(order(1));
@@ -205,9 +191,7 @@ export function pullCases(kit: Kit): void {
     kit.test(
       'a pull delivery redelivered past maxAttempts is dead-lettered instead of returned',
       async (scope) => {
-        const name = uniqueName('orders');
-        const client = await scope.client();
-        const channel = client.channel<Order>(name, { groups: ['billing'] });
+        const { client, channel, name } = await billing(scope);
         const leaseMs = scope.timeouts.leaseMs;
 
         const receipt = await channel.publish(order(1));
@@ -235,10 +219,7 @@ export function pullCases(kit: Kit): void {
       kit.test(
         'asking to extend a lease throws CapabilityError',
         async (scope) => {
-          const client = await scope.client();
-          const channel = client.channel<Order>(uniqueName('orders'), {
-            groups: ['billing'],
-          });
+          const { channel } = await billing(scope);
 
           await channel.publish(order(1));
           const consumer = await channel.consumer({ group: 'billing' });

@@ -4,11 +4,13 @@
  * transport's limit, invalid names, and channels that do not exist.
  */
 import { describe, expect } from 'vitest';
+import type { Channel } from '../core/channel.ts';
 import {
   NotFoundError,
   PayloadTooLargeError,
   ValidationError,
 } from '../core/errors.ts';
+import type { Switchyard } from '../core/switchyard.ts';
 import { type Order, order, orderSchema } from './data.ts';
 import {
   createRecorder,
@@ -16,7 +18,45 @@ import {
   expectError,
   uniqueName,
 } from './helpers.ts';
-import type { Kit } from './kit.ts';
+import type { Kit, Scope } from './kit.ts';
+
+/**
+ * Runs `attempt` with each of `values` and expects every one to be
+ * refused with a ValidationError; resolves with the errors, in order.
+ */
+async function expectEachRefused(
+  values: readonly string[],
+  attempt: (value: string) => unknown,
+): Promise<ValidationError[]> {
+  const errors: ValidationError[] = [];
+  for (const value of values) {
+    errors.push(await expectError(() => attempt(value), ValidationError));
+  }
+
+  return errors;
+}
+
+/**
+ * One channel of orders seen by two clients: a producer that publishes
+ * without a schema, and a worker that reads with {@link orderSchema}.
+ */
+async function schemaPair(scope: Scope): Promise<{
+  name: string;
+  worker: Switchyard;
+  loose: Channel<unknown>;
+  strict: Channel<Order>;
+}> {
+  const name = uniqueName('orders');
+  const producer = await scope.client();
+  const worker = await scope.client();
+
+  return {
+    name,
+    worker,
+    loose: producer.channel<unknown>(name, { groups: ['billing'] }),
+    strict: worker.channel<Order>(name, { schema: orderSchema }),
+  };
+}
 
 /** Registers the cases of refused publishes and consumers. */
 export function refusalCases(kit: Kit): void {
@@ -55,11 +95,7 @@ export function refusalCases(kit: Kit): void {
     kit.test(
       'a delivery that fails the schema is dead-lettered with the reason and never handled',
       async (scope) => {
-        const name = uniqueName('orders');
-        const producer = await scope.client();
-        const worker = await scope.client();
-        const loose = producer.channel<unknown>(name, { groups: ['billing'] });
-        const strict = worker.channel<Order>(name, { schema: orderSchema });
+        const { name, worker, loose, strict } = await schemaPair(scope);
         const recorder = createRecorder<Order>();
 
         const receipt = await loose.publish({ ...order(1), amount: 'lots' });
@@ -77,11 +113,7 @@ export function refusalCases(kit: Kit): void {
     kit.test(
       'a pull consumer dead-letters a delivery that fails the schema instead of returning it',
       async (scope) => {
-        const name = uniqueName('orders');
-        const producer = await scope.client();
-        const worker = await scope.client();
-        const loose = producer.channel<unknown>(name, { groups: ['billing'] });
-        const strict = worker.channel<Order>(name, { schema: orderSchema });
+        const { name, worker, loose, strict } = await schemaPair(scope);
 
         await loose.publish({ ...order(1), lines: 'none' }, { id: 'bad-1' });
         await loose.publish(order(2), { id: 'good-2' });
@@ -132,12 +164,9 @@ export function refusalCases(kit: Kit): void {
           `o${'x'.repeat(40)}`,
         ];
 
-        for (const name of names) {
-          await expectError(
-            () => client.channel(name).publish(order(1)),
-            ValidationError,
-          );
-        }
+        await expectEachRefused(names, (name) =>
+          client.channel(name).publish(order(1)),
+        );
       },
     );
 
@@ -154,9 +183,7 @@ export function refusalCases(kit: Kit): void {
           `g${'x'.repeat(30)}`,
         ];
 
-        for (const group of names) {
-          await expectError(() => channel.consumer({ group }), ValidationError);
-        }
+        await expectEachRefused(names, (group) => channel.consumer({ group }));
         await expectError(
           () => channel.subscribe(() => {}, { group: 'Not Valid' }),
           ValidationError,
@@ -178,13 +205,13 @@ export function refusalCases(kit: Kit): void {
           `a${'x'.repeat(40)}`,
         ];
 
-        for (const name of names) {
-          const error = await expectError(
-            () => channel.publish(order(1), { attributes: { [name]: 'x' } }),
-            ValidationError,
-          );
-          expect(error.field).toBe(`attributes.${name}`);
-        }
+        const errors = await expectEachRefused(names, (name) =>
+          channel.publish(order(1), { attributes: { [name]: 'x' } }),
+        );
+
+        expect(errors.map((error) => error.field)).toEqual(
+          names.map((name) => `attributes.${name}`),
+        );
       },
     );
 
@@ -194,12 +221,9 @@ export function refusalCases(kit: Kit): void {
         const client = await scope.client();
         const channel = client.channel<Order>(uniqueName('orders'));
 
-        for (const id of ['has space', 'ünïcode', 'x'.repeat(129), 'a/b']) {
-          await expectError(
-            () => channel.publish(order(1), { id }),
-            ValidationError,
-          );
-        }
+        const ids = ['has space', 'ünïcode', 'x'.repeat(129), 'a/b'];
+
+        await expectEachRefused(ids, (id) => channel.publish(order(1), { id }));
       },
     );
 

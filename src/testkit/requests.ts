@@ -10,13 +10,51 @@ import {
   RemoteError,
   TimeoutError,
 } from '../core/errors.ts';
-import { createGate, expectError, uniqueName, within } from './helpers.ts';
-import type { Kit } from './kit.ts';
+import type { Switchyard } from '../core/switchyard.ts';
+import {
+  createGate,
+  expectError,
+  type Gate,
+  uniqueName,
+  within,
+} from './helpers.ts';
+import type { Kit, Scope } from './kit.ts';
 
 /** What the stats servers of the cases answer. */
 interface Counters {
   instance: string;
   events: number;
+}
+
+/**
+ * Two servers of one stats subject, one that answers at once and one
+ * held until `release` opens, and a third client to gather with. The
+ * gate opens when the case ends.
+ */
+async function serveFastAndSlow(scope: Scope): Promise<{
+  requester: Switchyard;
+  subject: string;
+  release: Gate;
+}> {
+  const [fast, slow, requester] = [
+    await scope.client(),
+    await scope.client(),
+    await scope.client(),
+  ];
+  const subject = uniqueName('stats');
+  const release = createGate();
+  scope.defer(() => release.open());
+
+  await fast.serve<unknown, Counters>(subject, () => ({
+    instance: 'fast',
+    events: 1,
+  }));
+  await slow.serve<unknown, Counters>(subject, async () => {
+    await release.opened;
+    return { instance: 'slow', events: 2 };
+  });
+
+  return { requester, subject, release };
 }
 
 /** Registers the cases of request/reply. */
@@ -220,23 +258,8 @@ export function requestCases(kit: Kit): void {
     kit.test(
       'gather with expected returns as soon as that many replied',
       async (scope) => {
-        const [fast, slow, requester] = [
-          await scope.client(),
-          await scope.client(),
-          await scope.client(),
-        ];
-        const subject = uniqueName('stats');
-        const release = createGate();
-        scope.defer(() => release.open());
+        const { requester, subject, release } = await serveFastAndSlow(scope);
 
-        await fast.serve<unknown, Counters>(subject, () => ({
-          instance: 'fast',
-          events: 1,
-        }));
-        await slow.serve<unknown, Counters>(subject, async () => {
-          await release.opened;
-          return { instance: 'slow', events: 2 };
-        });
         const replies = await within(
           requester.gather<unknown, Counters>(
             subject,
@@ -260,23 +283,8 @@ export function requestCases(kit: Kit): void {
     kit.test(
       'gather returns what arrived when a slow server misses the timeout',
       async (scope) => {
-        const [fast, slow, requester] = [
-          await scope.client(),
-          await scope.client(),
-          await scope.client(),
-        ];
-        const subject = uniqueName('stats');
-        const release = createGate();
-        scope.defer(() => release.open());
+        const { requester, subject, release } = await serveFastAndSlow(scope);
 
-        await fast.serve<unknown, Counters>(subject, () => ({
-          instance: 'fast',
-          events: 1,
-        }));
-        await slow.serve<unknown, Counters>(subject, async () => {
-          await release.opened;
-          return { instance: 'slow', events: 2 };
-        });
         const replies = await requester.gather<unknown, Counters>(
           subject,
           {},

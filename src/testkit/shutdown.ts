@@ -4,16 +4,41 @@
  * closed client refuses further work.
  */
 import { describe, expect } from 'vitest';
+import type { Channel, Handler } from '../core/channel.ts';
 import { ClosedError } from '../core/errors.ts';
+import type { PublishReceipt } from '../core/message.ts';
 import { billing, type Order, order } from './data.ts';
 import {
   createGate,
   createRecorder,
   expectDrained,
   expectError,
+  type Gate,
   uniqueName,
 } from './helpers.ts';
 import type { Kit } from './kit.ts';
+
+/**
+ * Publishes one order, subscribes `handler` to it in the group billing
+ * and, once `started` opens, closes the subscription with a deadline of
+ * 100 ms; resolves with the receipt of the order.
+ */
+async function closeOnceStarted(
+  channel: Channel<Order>,
+  handler: Handler<Order>,
+  started: Gate,
+  leaseMs: number,
+): Promise<PublishReceipt> {
+  const receipt = await channel.publish(order(1));
+  const subscription = channel.subscribe(handler, {
+    group: 'billing',
+    leaseMs,
+  });
+
+  await started.opened;
+  await subscription.close({ timeoutMs: 100 });
+  return receipt;
+}
 
 /** Registers the cases of shutdown. */
 export function shutdownCases(kit: Kit): void {
@@ -63,13 +88,12 @@ export function shutdownCases(kit: Kit): void {
             }),
         );
 
-        const receipt = await channel.publish(order(1));
-        const subscription = channel.subscribe(recorder.handler, {
-          group: 'billing',
+        const receipt = await closeOnceStarted(
+          channel,
+          recorder.handler,
+          started,
           leaseMs,
-        });
-        await started.opened;
-        await subscription.close({ timeoutMs: 100 });
+        );
         const consumer = await channel.consumer({ group: 'billing', leaseMs });
         const [again] = await scope.fetchUntil(consumer, 1);
 
@@ -92,13 +116,12 @@ export function shutdownCases(kit: Kit): void {
           await release.opened;
         });
 
-        const receipt = await channel.publish(order(1));
-        const subscription = channel.subscribe(recorder.handler, {
-          group: 'billing',
+        const receipt = await closeOnceStarted(
+          channel,
+          recorder.handler,
+          started,
           leaseMs,
-        });
-        await started.opened;
-        await subscription.close({ timeoutMs: 100 });
+        );
         release.open();
         const consumer = await channel.consumer({ group: 'billing', leaseMs });
         const [again] = await scope.fetchUntil(consumer, 1);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { TransportDelivery } from '../../src/core/provider.ts';
 import { eventually } from '../../src/testkit/helpers.ts';
-import { Fixture, wireMessages } from './fixtures.ts';
+import { CREW, Fixture, wireMessages } from './fixtures.ts';
 
 const fixture = new Fixture();
 afterEach(() => fixture.release());
@@ -51,11 +51,7 @@ describe('a process killed with SIGKILL', () => {
   });
 
   test('as a consumer has its unacknowledged messages redelivered to another after the lease', async () => {
-    const dataDir = await fixture.dataDir();
-    const provider = await fixture.provider(dataDir);
-    const channels = provider.channels!;
-    await channels.ensure({ name: 'tasks', ordered: false, groups: ['crew'] });
-    await channels.publish('tasks', wireMessages('tasks', 20));
+    const { dataDir, channels } = await fixture.tasks(20);
     const holder = await fixture.child(
       'hold',
       dataDir,
@@ -71,13 +67,7 @@ describe('a process killed with SIGKILL', () => {
 
     await holder.kill();
 
-    const consumer = await channels.consume({
-      channel: 'tasks',
-      mode: 'group',
-      name: 'crew',
-      leaseMs: 30_000,
-      maxAttempts: 5,
-    });
+    const consumer = await channels.consume(CREW);
     const received = new Map<string, TransportDelivery>();
     await eventually(
       async () => {

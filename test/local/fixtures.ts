@@ -8,7 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { WireMessage } from '../../src/core/message.ts';
-import type { Provider } from '../../src/core/provider.ts';
+import type {
+  ChannelTransport,
+  ConsumerSpec,
+  Provider,
+} from '../../src/core/provider.ts';
 import {
   createLocalProvider,
   type LocalProviderOptions,
@@ -41,6 +45,18 @@ export function wireMessages(
     wireMessage(channel, from + i),
   );
 }
+
+/**
+ * A consumer of the group crew on the channel tasks, with a lease long
+ * enough that it never lapses within a test.
+ */
+export const CREW: ConsumerSpec = {
+  channel: 'tasks',
+  mode: 'group',
+  name: 'crew',
+  leaseMs: 30_000,
+  maxAttempts: 5,
+};
 
 /** A child process playing a role of `child.ts`, with what it reported. */
 export interface Child {
@@ -76,6 +92,22 @@ export class Fixture {
     const provider = await createLocalProvider({ ...options, dataDir });
     this.#providers.push(provider);
     return provider;
+  }
+
+  /**
+   * A local provider on a fresh data folder, with the channel tasks
+   * declared for the group crew and `count` messages published on it.
+   */
+  async tasks(
+    count: number,
+  ): Promise<{ dataDir: string; channels: ChannelTransport }> {
+    const dataDir = await this.dataDir();
+    const provider = await this.provider(dataDir);
+    const channels = provider.channels!;
+
+    await channels.ensure({ name: 'tasks', ordered: false, groups: ['crew'] });
+    await channels.publish('tasks', wireMessages('tasks', count));
+    return { dataDir, channels };
   }
 
   /** Starts `child.ts` in `role` on `dataDir` and waits until it is ready. */

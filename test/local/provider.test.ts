@@ -5,7 +5,7 @@ import { ConfigurationError, ConflictError } from '../../src/core/errors.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { createProvider } from '../../src/providers/local/index.ts';
 import { eventually } from '../../src/testkit/helpers.ts';
-import { Fixture, wireMessages } from './fixtures.ts';
+import { CREW, Fixture } from './fixtures.ts';
 
 const fixture = new Fixture();
 afterEach(() => fixture.release());
@@ -65,20 +65,9 @@ describe('the local provider factory', () => {
 
 describe('local channels', () => {
   test('ignore a stale acknowledgement and refuse a stale extension once the message was delivered again', async () => {
-    const dataDir = await fixture.dataDir();
-    const provider = await fixture.provider(dataDir);
-    const channels = provider.channels!;
-    await channels.ensure({ name: 'tasks', ordered: false, groups: ['crew'] });
-    await channels.publish('tasks', wireMessages('tasks', 1));
-    const spec = {
-      channel: 'tasks',
-      mode: 'group' as const,
-      name: 'crew',
-      leaseMs: 50,
-      maxAttempts: 5,
-    };
-    const slow = await channels.consume(spec);
-    const fast = await channels.consume({ ...spec, leaseMs: 30_000 });
+    const { channels } = await fixture.tasks(1);
+    const slow = await channels.consume({ ...CREW, leaseMs: 50 });
+    const fast = await channels.consume(CREW);
     const [stale] = await slow.fetch(1, { waitMs: 0 });
     const [fresh] = await eventually(
       async () => {
@@ -102,18 +91,8 @@ describe('local channels', () => {
   });
 
   test('replay a dead letter whose message was purged meanwhile', async () => {
-    const dataDir = await fixture.dataDir();
-    const provider = await fixture.provider(dataDir);
-    const channels = provider.channels!;
-    await channels.ensure({ name: 'tasks', ordered: false, groups: ['crew'] });
-    await channels.publish('tasks', wireMessages('tasks', 2));
-    const consumer = await channels.consume({
-      channel: 'tasks',
-      mode: 'group',
-      name: 'crew',
-      leaseMs: 30_000,
-      maxAttempts: 5,
-    });
+    const { channels } = await fixture.tasks(2);
+    const consumer = await channels.consume(CREW);
     const [first, second] = await consumer.fetch(2, { waitMs: 0 });
     await first!.deadLetter('malformed');
     await second!.ack();

@@ -1,4 +1,5 @@
 /** Object buckets of the memory provider. */
+import { concatBytes } from '../../core/iterables.ts';
 import type {
   ObjectInfo,
   ObjectPutOptions,
@@ -179,20 +180,7 @@ async function readAll(
   body: Uint8Array | AsyncIterable<Uint8Array>,
 ): Promise<Uint8Array> {
   if (body instanceof Uint8Array) return body.slice();
-
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for await (const part of body) {
-    parts.push(part.slice());
-    size += part.byteLength;
-  }
-  const content = new Uint8Array(size);
-  let offset = 0;
-  for (const part of parts) {
-    content.set(part, offset);
-    offset += part.byteLength;
-  }
-  return content;
+  return concatBytes(body);
 }
 
 /** The content in chunks, each a copy; none for empty content. */
