@@ -5,7 +5,6 @@
  * (providers unref their own timers, so a long wait would otherwise end
  * the process).
  */
-import { connect } from '../config/connect.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Switchyard } from '../core/switchyard.ts';
 import type { Globals } from './parse.ts';
@@ -44,11 +43,13 @@ export function openSession(globals: Globals, logger: Logger): Session {
   return {
     signal: controller.signal,
     client() {
-      connecting ??= connect({
-        ...(globals.config !== undefined && { file: globals.config }),
-        env: environment(globals),
-        logger,
-      });
+      connecting ??= import('../config/connect.ts').then(({ connect }) =>
+        connect({
+          ...(globals.config !== undefined && { file: globals.config }),
+          env: environment(globals),
+          logger,
+        }),
+      );
       return connecting;
     },
     close() {

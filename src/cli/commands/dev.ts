@@ -1,10 +1,6 @@
 /** `switchyard dev`: runs a pipeline locally. */
 import type { Switchyard } from '../../core/switchyard.ts';
-import {
-  type Pipeline,
-  type RunningPipeline,
-  runPipeline,
-} from '../../functions/index.ts';
+import type { Pipeline, RunningPipeline } from '../../functions/index.ts';
 import { defineCommand } from '../command.ts';
 import { CommandError } from '../errors.ts';
 import { plural } from '../format.ts';
@@ -65,6 +61,8 @@ export const devCommand = defineCommand({
     }
 
     const pipeline = await loadPipeline(file);
+    // Loaded here so that the other commands do not load the functions.
+    const { runPipeline } = await import('../../functions/index.ts');
     const sy = await client();
     const provider = sy.providerName('channels');
     const running = await runPipeline(pipeline, { switchyard: sy, logger });
