@@ -9,6 +9,7 @@ import {
   billing,
   type Order,
   order,
+  publishAndFetch,
   publishOrders,
   traceContext,
 } from './data.ts';
@@ -23,9 +24,7 @@ export function channelCases(kit: Kit): void {
       async (scope) => {
         const { channel } = await billing(scope);
 
-        await channel.publish(order(1));
-        const consumer = await channel.consumer({ group: 'billing' });
-        const [delivery] = await scope.fetchUntil(consumer, 1);
+        const { delivery } = await publishAndFetch(scope, channel);
 
         expect(delivery?.message.data).toEqual(order(1));
         expect(delivery?.message.channel).toBe(channel.name);

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { Channel } from '../core/channel.ts';
+import type { Channel, Delivery, PullConsumer } from '../core/channel.ts';
 import type { PublishReceipt } from '../core/message.ts';
 import type { Switchyard } from '../core/switchyard.ts';
 import { uniqueName } from './helpers.ts';
@@ -53,6 +53,25 @@ export async function billing(
   const channel = client.channel<Order>(name, { groups });
 
   return { client, channel, name };
+}
+
+/**
+ * Publishes `order(1)` on `channel` and fetches its delivery to the group
+ * billing, left unsettled.
+ */
+export async function publishAndFetch(
+  scope: Scope,
+  channel: Channel<Order>,
+): Promise<{
+  receipt: PublishReceipt;
+  consumer: PullConsumer<Order>;
+  delivery: Delivery<Order> | undefined;
+}> {
+  const receipt = await channel.publish(order(1));
+  const consumer = await channel.consumer({ group: 'billing' });
+  const [delivery] = await scope.fetchUntil(consumer, 1);
+
+  return { receipt, consumer, delivery };
 }
 
 /** A Standard Schema of {@link Order}: a positive amount, named lines. */

@@ -9,7 +9,7 @@ import {
   PermanentError,
   RetryLaterError,
 } from '../core/errors.ts';
-import { billing, type Order, order } from './data.ts';
+import { billing, type Order, order, publishAndFetch } from './data.ts';
 import { createRecorder, expectDeadLetters, expectError } from './helpers.ts';
 import type { Kit, Scope } from './kit.ts';
 
@@ -108,9 +108,10 @@ export function deliveryCases(kit: Kit): void {
         async (scope) => {
           const { channel } = await billing(scope);
 
-          const receipt = await channel.publish(order(1));
-          const consumer = await channel.consumer({ group: 'billing' });
-          const [delivery] = await scope.fetchUntil(consumer, 1);
+          const { receipt, consumer, delivery } = await publishAndFetch(
+            scope,
+            channel,
+          );
           await delivery?.retry({ delayMs: 2_000 });
           const early = await consumer.fetch(1, { waitMs: 200 });
           const [later] = await scope.fetchUntil(consumer, 1);
@@ -126,9 +127,7 @@ export function deliveryCases(kit: Kit): void {
         async (scope) => {
           const { channel } = await billing(scope);
 
-          await channel.publish(order(1));
-          const consumer = await channel.consumer({ group: 'billing' });
-          const [delivery] = await scope.fetchUntil(consumer, 1);
+          const { delivery } = await publishAndFetch(scope, channel);
 
           const error = await expectError(
             () => delivery?.retry({ delayMs: 2_000 }),

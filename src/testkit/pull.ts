@@ -5,7 +5,13 @@
  */
 import { describe, expect } from 'vitest';
 import { CapabilityError, ClosedError } from '../core/errors.ts';
-import { billing, type Order, order, publishOrders } from './data.ts';
+import {
+  billing,
+  type Order,
+  order,
+  publishAndFetch,
+  publishOrders,
+} from './data.ts';
 import {
   createRecorder,
   expectDeadLetters,
@@ -115,10 +121,11 @@ export function pullCases(kit: Kit): void {
       async (scope) => {
         const { channel } = await billing(scope);
 
-        const receipt = await channel.publish(order(1));
-        const consumer = await channel.consumer({ group: 'billing' });
-        const [first] = await scope.fetchUntil(consumer, 1);
-        await first?.retry();
+        const { receipt, consumer, delivery } = await publishAndFetch(
+          scope,
+          channel,
+        );
+        await delivery?.retry();
         const [second] = await scope.fetchUntil(consumer, 1);
 
         expect(second?.message.id).toBe(receipt.id);
@@ -132,9 +139,10 @@ export function pullCases(kit: Kit): void {
       async (scope) => {
         const { client, channel, name } = await billing(scope);
 
-        const receipt = await channel.publish(order(1));
-        const consumer = await channel.consumer({ group: 'billing' });
-        const [delivery] = await scope.fetchUntil(consumer, 1);
+        const { receipt, consumer, delivery } = await publishAndFetch(
+          scope,
+          channel,
+        );
         await delivery?.deadLetter('unknown customer');
         const letters = await client.admin.deadLetters(name);
         await scope.expectNothing(consumer);
@@ -221,9 +229,7 @@ export function pullCases(kit: Kit): void {
         async (scope) => {
           const { channel } = await billing(scope);
 
-          await channel.publish(order(1));
-          const consumer = await channel.consumer({ group: 'billing' });
-          const [delivery] = await scope.fetchUntil(consumer, 1);
+          const { delivery } = await publishAndFetch(scope, channel);
 
           const error = await expectError(
             () => delivery?.extendLease(),
