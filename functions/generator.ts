@@ -20,6 +20,8 @@ export interface GeneratorOptions {
   count?: number;
   /** Workers `worker-1` to `worker-{workers}`. Default 4. */
   workers?: number;
+  /** What worker ids start with, before their number. Default `worker-`. */
+  workerPrefix?: string;
 }
 
 const PREFIXES = 6;
@@ -43,7 +45,7 @@ export function generateEvents(options: GeneratorOptions = {}): RouterEvent[] {
   const random = mulberry32(seed);
   const prompts = promptPool(seed);
   const workers = Array.from({ length: workerCount }, (_, i) => ({
-    id: `worker-${i + 1}`,
+    id: `${options.workerPrefix ?? 'worker-'}${i + 1}`,
     nextEventId: 1,
     held: new Set<string>(),
   }));

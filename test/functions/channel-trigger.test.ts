@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Message } from '../../src/core/message.ts';
 import { defineFunction } from '../../src/functions/define-function.ts';
 import { definePipeline } from '../../src/functions/define-pipeline.ts';
@@ -10,6 +10,9 @@ import { fastBackoff, Harness } from './fixtures.ts';
 type Order = { n: number };
 
 let harness: Harness;
+beforeEach(() => {
+  harness = new Harness();
+});
 afterEach(() => harness.release());
 
 /** A producer that publishes orders 1 to `count` on `orders`. */
@@ -27,7 +30,6 @@ function orders(count: number): Producer {
 
 describe('a channel trigger', () => {
   it('runs the handler once per message of its group and counts it', async () => {
-    harness = new Harness();
     const seen: number[] = [];
     const billing = defineFunction({
       name: 'billing',
@@ -63,7 +65,6 @@ describe('a channel trigger', () => {
   });
 
   it('creates every group of the channel before the first publish', async () => {
-    harness = new Harness();
     const seen: number[] = [];
     const audit = defineFunction({
       name: 'audit',
@@ -96,7 +97,6 @@ describe('a channel trigger', () => {
   });
 
   it('retries a failing message, then dead-letters it with the error while the others go on', async () => {
-    harness = new Harness();
     const fragile = defineFunction({
       name: 'fragile',
       trigger: onChannel('orders', { group: 'fragile' }),
@@ -135,7 +135,6 @@ describe('a channel trigger', () => {
   });
 
   it('counts what a function publishes through its context', async () => {
-    harness = new Harness();
     const relay = defineFunction({
       name: 'relay',
       trigger: onChannel('orders', { group: 'relay' }),
@@ -171,7 +170,6 @@ describe('a channel trigger', () => {
   });
 
   it('counts duplicates that an exactly-once function skips', async () => {
-    harness = new Harness();
     let runs = 0;
     const once = defineFunction({
       name: 'once',
@@ -206,7 +204,6 @@ describe('a channel trigger', () => {
 
 describe('a broadcast trigger', () => {
   it('delivers every message to every running instance', async () => {
-    harness = new Harness();
     const seen: string[] = [];
     const listener = defineFunction({
       name: 'listener',

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigurationError, TimeoutError } from '../../src/core/errors.ts';
 import type { Message } from '../../src/core/message.ts';
 import { defineFunction } from '../../src/functions/define-function.ts';
@@ -14,6 +14,9 @@ import {
 import { Harness } from './fixtures.ts';
 
 let harness: Harness;
+beforeEach(() => {
+  harness = new Harness();
+});
 afterEach(() => harness.release());
 
 function jobsPipeline(
@@ -37,7 +40,6 @@ function jobsPipeline(
 
 describe('idle()', () => {
   it('waits for the producers and for every message to be handled', async () => {
-    harness = new Harness();
     const handled: number[] = [];
     const pipeline = definePipeline({
       name: 'jobs',
@@ -73,7 +75,6 @@ describe('idle()', () => {
   });
 
   it('rejects with a timeout error while a handler keeps running', async () => {
-    harness = new Harness();
     const gate = createGate();
     const { running, client } = await harness.run(
       jobsPipeline(() => gate.opened),
@@ -91,7 +92,6 @@ describe('idle()', () => {
 
 describe('stop()', () => {
   it('lets a handler in flight finish within the deadline', async () => {
-    harness = new Harness();
     const gate = createGate();
     let started = false;
     const { running, client } = await harness.run(
@@ -113,7 +113,6 @@ describe('stop()', () => {
   });
 
   it('aborts a handler past the deadline, and its message is delivered again', async () => {
-    harness = new Harness();
     let signal: AbortSignal | undefined;
     const client = await harness.client();
     const first = await harness.run(
@@ -147,7 +146,6 @@ describe('stop()', () => {
   });
 
   it('stops schedules and producers and runs the onStop hooks once', async () => {
-    harness = new Harness();
     const order: string[] = [];
     let ticks = 0;
     const pipeline = definePipeline({
@@ -192,7 +190,6 @@ describe('stop()', () => {
 
 describe('runPipeline', () => {
   it('refuses to run a function the pipeline does not have', async () => {
-    harness = new Harness();
     const client = await harness.client();
 
     const error = await expectError(
@@ -212,7 +209,6 @@ describe('runPipeline', () => {
   });
 
   it('rejects with what an onStart hook threw, and binds nothing', async () => {
-    harness = new Harness();
     const client = await harness.client();
     let handled = 0;
     const pipeline = jobsPipeline(

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defineFunction } from '../../src/functions/define-function.ts';
 import { definePipeline } from '../../src/functions/define-pipeline.ts';
 import { onObjects } from '../../src/functions/triggers.ts';
@@ -7,6 +7,9 @@ import { eventually } from '../../src/testkit/helpers.ts';
 import { fastBackoff, Harness } from './fixtures.ts';
 
 let harness: Harness;
+beforeEach(() => {
+  harness = new Harness();
+});
 afterEach(() => harness.release());
 
 function watching(
@@ -31,7 +34,6 @@ function watching(
 
 describe('an objects trigger', () => {
   it('reports puts, rewrites and deletes made after the start, not objects already there', async () => {
-    harness = new Harness();
     const events: ObjectEvent[] = [];
     const client = await harness.client();
     const bucket = client.objects('uploads');
@@ -56,7 +58,6 @@ describe('an objects trigger', () => {
   });
 
   it('keeps to its prefix and its kinds of event', async () => {
-    harness = new Harness();
     const events: ObjectEvent[] = [];
     const client = await harness.client();
     const trigger = onObjects('uploads', {
@@ -81,7 +82,6 @@ describe('an objects trigger', () => {
   });
 
   it('retries a failing handler, then drops the event with an error log', async () => {
-    harness = new Harness();
     let attempts = 0;
     const pipeline = definePipeline({
       name: 'files',

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RemoteError } from '../../src/core/errors.ts';
 import { defineFunction } from '../../src/functions/define-function.ts';
 import { definePipeline } from '../../src/functions/define-pipeline.ts';
@@ -7,6 +7,9 @@ import { expectError } from '../../src/testkit/helpers.ts';
 import { Harness } from './fixtures.ts';
 
 let harness: Harness;
+beforeEach(() => {
+  harness = new Harness();
+});
 afterEach(() => harness.release());
 
 const echo = defineFunction<{ text: string }, { text: string; by: string }>({
@@ -21,7 +24,6 @@ const pipeline = definePipeline({ name: 'demo', functions: [echo] });
 
 describe('a request trigger', () => {
   it('answers requests with the return value of the handler', async () => {
-    harness = new Harness();
     const { running, client } = await harness.run(pipeline);
 
     const reply = await client.request('demo.echo', { text: 'hi' });
@@ -35,7 +37,6 @@ describe('a request trigger', () => {
   });
 
   it('sends what the handler throws back as a remote error and counts it', async () => {
-    harness = new Harness();
     const { running, client } = await harness.run(pipeline);
 
     const error = await expectError(
@@ -48,7 +49,6 @@ describe('a request trigger', () => {
   });
 
   it('gathers one reply from each running instance', async () => {
-    harness = new Harness();
     const a = await harness.run(pipeline);
     const b = await harness.run(pipeline);
 

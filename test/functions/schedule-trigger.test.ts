@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defineFunction } from '../../src/functions/define-function.ts';
 import { definePipeline } from '../../src/functions/define-pipeline.ts';
 import { every } from '../../src/functions/triggers.ts';
@@ -7,11 +7,13 @@ import { createGate, eventually } from '../../src/testkit/helpers.ts';
 import { Harness } from './fixtures.ts';
 
 let harness: Harness;
+beforeEach(() => {
+  harness = new Harness();
+});
 afterEach(() => harness.release());
 
 describe('a schedule trigger', () => {
   it('runs the handler again and again with the time each run was due', async () => {
-    harness = new Harness();
     const due: Date[] = [];
     const tick = defineFunction({
       name: 'tick',
@@ -31,7 +33,6 @@ describe('a schedule trigger', () => {
   });
 
   it('logs and counts a failing run, and goes on with the schedule', async () => {
-    harness = new Harness();
     let runs = 0;
     const flaky = defineFunction({
       name: 'flaky',
@@ -56,7 +57,6 @@ describe('a schedule trigger', () => {
   });
 
   it('never starts a run while the previous one is still going', async () => {
-    harness = new Harness();
     const gate = createGate();
     let active = 0;
     let most = 0;
