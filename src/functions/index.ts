@@ -31,6 +31,12 @@ export {
 } from './define-pipeline.ts';
 export type { IdleOptions } from './idle.ts';
 export {
+  type ChannelResource,
+  describePipeline,
+  type GroupResource,
+  type PipelineResources,
+} from './resources.ts';
+export {
   DEFAULT_STOP_TIMEOUT_MS,
   type RunningPipeline,
   type RunPipelineOptions,
