@@ -35,6 +35,7 @@ export async function readBytes(file: string): Promise<Uint8Array> {
   if (file === '-') {
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk));
+
     return Buffer.concat(chunks);
   }
   try {

@@ -67,7 +67,7 @@ export function parseCommandLine(
 ): CommandLine {
   const { words, rest } = splitWords(argv, groupsOf(commands));
   if (words.length === 0) {
-    const { values } = parseLoosely(rest);
+    const { values } = parseGlobals(rest);
     return values.version === true && values.help !== true
       ? { kind: 'version' }
       : { kind: 'help', topic: [] };
@@ -83,6 +83,7 @@ export function parseCommandLine(
   if (values.version === true) return { kind: 'version' };
 
   checkArgs(command, positionals);
+
   return {
     kind: 'run',
     command,
@@ -205,6 +206,23 @@ function parseStrictly(
     return { values: parsed.values, positionals: parsed.positionals };
   } catch (error) {
     throw usageOf(error, command.name);
+  }
+}
+
+/** The global options alone, as given without a command. */
+function parseGlobals(args: readonly string[]): { values: OptionValues } {
+  try {
+    const parsed = parseArgs({
+      args: [...args],
+      options: toParseArgs(GLOBAL_OPTIONS),
+      allowPositionals: true,
+      allowNegative: true,
+      strict: true,
+    });
+    return { values: parsed.values };
+  } catch (error) {
+    const option = /'(-[^' ]+)/.exec(String(error))?.[1] ?? 'an option';
+    throw new UsageError(`unknown option ${option} (run switchyard --help)`);
   }
 }
 

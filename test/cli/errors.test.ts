@@ -32,6 +32,12 @@ const cases: BadInput[] = [
     code: 2,
   },
   {
+    case: 'an unknown option without a command',
+    args: ['--colour'],
+    says: /^switchyard: unknown option --colour \(run switchyard --help\)$/,
+    code: 2,
+  },
+  {
     case: 'an unknown subcommand',
     args: ['kv', 'frob', 'settings'],
     says: /^switchyard: unknown command 'kv frob': kv commands are get, put/,
