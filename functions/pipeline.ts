@@ -12,7 +12,11 @@
  * generated events.
  *
  * The default export is the pipeline `switchyard dev` runs, configured
- * from the environment (see `optionsFromEnv`).
+ * from the environment (see `optionsFromEnv`). Message ids are
+ * `{workerId}-{eventId}`, so running again on the same data folder
+ * publishes duplicates that change nothing; with another seed or fewer
+ * events, use a fresh data folder, or the index holds events that the
+ * check does not expect.
  */
 import {
   definePipeline,
@@ -78,4 +82,5 @@ export function createRouterPipeline(options: RouterOptions = {}): Pipeline {
   });
 }
 
+/** The reference pipeline with the settings of the environment. */
 export default createRouterPipeline(optionsFromEnv());

@@ -6,7 +6,11 @@ import { ConfigurationError } from '../core/errors.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import type { Switchyard } from '../core/switchyard.ts';
 import { errorFields } from '../delivery/errors.ts';
-import type { Binding, BindingEnv } from './bindings/binding.ts';
+import {
+  type Binding,
+  type BindingEnv,
+  settledWithin,
+} from './bindings/binding.ts';
 import { bindChannel } from './bindings/channel.ts';
 import { bindObjects } from './bindings/objects.ts';
 import { bindRequest } from './bindings/request.ts';
@@ -56,8 +60,8 @@ export interface RunningPipeline {
    */
   idle(options?: IdleOptions): Promise<void>;
   /**
-   * Stops gracefully and resolves when done: aborts the producers, stops
-   * the triggers (subscriptions close letting handlers in flight finish
+   * Stops gracefully and resolves when done: aborts the producers' signal
+   * and waits for them (up to `timeoutMs`), stops the triggers (subscriptions close letting handlers in flight finish
    * for up to `timeoutMs`, default 10000, after which they are aborted
    * and their messages delivered again), then runs the `onStop` hooks.
    * Idempotent.
@@ -179,7 +183,12 @@ export async function runPipeline(
       const timeoutMs = stopOptions.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
       stopping ??= (async () => {
         for (const producer of started) producer.abort();
-        await Promise.all(started.map((p) => p.done));
+        const done = Promise.all(started.map((p) => p.done));
+        if (!(await settledWithin(done, timeoutMs))) {
+          logger.warn('producers still running at the stop deadline', {
+            running: started.filter((p) => p.stats.state === 'running').length,
+          });
+        }
         await Promise.all(bindings.map((b) => b.stop(timeoutMs)));
         for (const env of envs) {
           try {

@@ -95,7 +95,10 @@ export interface FunctionOptions {
   backoff?: BackoffOptions;
   /** Channel triggers: the lease, in ms. Default 30000. */
   leaseMs?: number;
-  /** Largest run time the function needs, in ms (Lambda timeout). */
+  /**
+   * Largest run time the function needs, in ms (Lambda timeout). Read by
+   * infra code; the local runner does not enforce it.
+   */
   timeoutMs?: number;
 }
 

@@ -186,6 +186,23 @@ describe('stop()', () => {
     expect(order).toEqual(['start', 'stop']);
     expect(running.stats().producers.endless!.state).toBe('stopped');
   });
+  it('gives up on a producer that ignores its signal at the deadline', async () => {
+    const gate = createGate();
+    const pipeline = definePipeline({
+      name: 'feed',
+      functions: [],
+      producers: [{ name: 'stubborn', run: () => gate.opened }],
+    });
+    const { running } = await harness.run(pipeline);
+
+    await running.stop({ timeoutMs: 20 });
+
+    expect(running.stats().producers.stubborn!.state).toBe('running');
+    expect(harness.logger.at('warn').map((l) => l.message)).toContain(
+      'producers still running at the stop deadline',
+    );
+    gate.open();
+  });
 });
 
 describe('runPipeline', () => {
