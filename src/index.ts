@@ -105,3 +105,4 @@ export type {
   Switchyard,
   SwitchyardOptions,
 } from './core/switchyard.ts';
+export * from './functions/index.ts';
