@@ -1,0 +1,97 @@
+/**
+ * The figures each scenario records, as they are written to
+ * `bench/results/latest.json`.
+ */
+import type { ProviderName } from './fixtures.ts';
+import type { MemoryReading, MemorySample, MemoryWindow } from './memory.ts';
+import type { LatencySummary } from './percentiles.ts';
+import type { Throughput } from './timing.ts';
+
+/** Durable publishes through the client, per provider. */
+export type PublishFigures = Record<
+  ProviderName,
+  {
+    oneByOne: Throughput & { window: number };
+    batched: Throughput & { batchSize: number };
+  }
+>;
+
+/** Consume-and-acknowledge through the client, per provider. */
+export type ConsumeFigures = Record<
+  ProviderName,
+  {
+    push: Throughput & {
+      concurrency: number;
+      batchSize: number;
+      /** Messages the group had not acknowledged after the run. */
+      lagAfter: number;
+    };
+    pull: Throughput & { fetchSize: number; lagAfter: number };
+  }
+>;
+
+/** Publish-to-handler latency at a steady rate, per provider. */
+export type LatencyFigures = Record<
+  ProviderName,
+  LatencySummary & {
+    targetPerSecond: number;
+    /** Publishes started per second over the measured part. */
+    achievedPerSecond: number;
+    seconds: number;
+    failedPublishes: number;
+    /** Bytes written to storage per message, where counted. */
+    writtenBytesPerMessage?: number;
+  }
+>;
+
+/** Raw better-sqlite3 inserts of 256-byte rows. */
+export interface SqliteFigures {
+  pragmas: Record<string, string>;
+  autocommit: Throughput;
+  transactions: Throughput & { transactionSize: number };
+}
+
+/** Memory while the local provider consumes a large backlog. */
+export interface FootprintFigures {
+  provider: 'local';
+  messages: number;
+  publish: Throughput & { batchSize: number };
+  consume: Throughput & { concurrency: number; batchSize: number };
+  sampleMs: number;
+  /**
+   * Whether `start`, `afterPublish` and `end` were read after a full
+   * garbage collection, so that their heap is what is live.
+   */
+  collected: boolean;
+  /** `process.memoryUsage()` before the client was made. */
+  start: MemoryReading;
+  /** Once the backlog is published, before consuming starts. */
+  afterPublish: MemoryReading;
+  /** After the client was closed and its folder removed. */
+  end: MemoryReading;
+  peak: { publish: MemoryWindow; consume: MemoryWindow; whole: MemoryWindow };
+  /** Memory after every `checkpointEvery` messages consumed. */
+  checkpoints: (MemoryReading & {
+    consumed: number;
+    /** Lowest heap sampled since the previous checkpoint. */
+    lowestHeapUsedMiB: number;
+  })[];
+  /**
+   * Whether the heap stayed flat while consuming: the lowest heap of the
+   * last checkpoint window is within `toleranceMiB` of the first's.
+   */
+  flat: boolean;
+  heapGrowthMiB: number;
+  toleranceMiB: number;
+  /** `[ms, rss MiB, heap used MiB]` every `sampleMs`. */
+  samples: readonly MemorySample[];
+}
+
+/** Everything one run measured; a scenario left out has no entry. */
+export interface BenchResults {
+  publish?: PublishFigures;
+  consume?: ConsumeFigures;
+  latency?: LatencyFigures;
+  sqlite?: SqliteFigures;
+  footprint?: FootprintFigures;
+}
