@@ -62,7 +62,7 @@ export function benchConfig(quick: boolean): BenchConfig {
 
   return {
     quick,
-    warmup: 2_000,
+    warmup: quick ? 2_000 : 10_000,
     publish: {
       oneByOne: 200_000 * scale,
       window: 1_000,

@@ -4,10 +4,17 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { BenchConfig } from './config.ts';
 import type { BenchResults } from './figures.ts';
 import type { Goal, Ratio } from './ratios.ts';
+
+/** A nested Biome configuration that excludes every file of its folder. */
+const FORMATTER_CONFIG = `${JSON.stringify(
+  { root: false, files: { includes: ['!**'] } },
+  null,
+  2,
+)}\n`;
 
 /** The machine a run was made on. */
 export interface Machine {
@@ -63,11 +70,18 @@ export function loadAverage(): number[] {
   return loadavg().map((load) => Math.round(load * 100) / 100);
 }
 
-/** Writes `file` as indented JSON to `path`, creating its folder. */
+/**
+ * Writes `file` as indented JSON to `path`, creating its folder with a
+ * formatter configuration that leaves the folder alone: the results are
+ * generated, ignored by git, and not laid out the way the repository's
+ * formatter would lay them out.
+ */
 export async function writeResults(
   path: string,
   file: ResultsFile,
 ): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  const folder = dirname(path);
+  await mkdir(folder, { recursive: true });
+  await writeFile(join(folder, 'biome.json'), FORMATTER_CONFIG);
   await writeFile(path, `${JSON.stringify(file, null, 2)}\n`);
 }

@@ -30,7 +30,7 @@ type Checkpoint = FootprintFigures['checkpoints'][number];
 export const footprintScenario: Scenario = {
   name: 'footprint',
   summary:
-    'peak RSS and heap while the local provider drains a backlog of 1,000,000',
+    'peak RSS and heap while the local provider drains a backlog of 1,000,000 (100,000 with --quick)',
   async run(config, progress) {
     const start = readMemory({ collect: true });
     const sampler = new MemorySampler(config.footprint.sampleMs);
