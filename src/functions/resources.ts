@@ -6,6 +6,7 @@
  */
 import type { Guarantee } from '../core/channel.ts';
 import { DEFAULT_LEASE_MS, DEFAULT_MAX_ATTEMPTS } from '../delivery/policy.ts';
+import { failedEventsChannel } from './bindings/objects.ts';
 import type { Pipeline } from './define-pipeline.ts';
 
 /** A worker group of a channel and the function it feeds. */
@@ -43,7 +44,13 @@ export interface PipelineResources {
     name: string;
     expireAfterMs?: number;
     /** Functions triggered by its objects. */
-    triggers: { function: string; prefix: string; events: string[] }[];
+    triggers: {
+      function: string;
+      prefix: string;
+      events: string[];
+      /** Channel that keeps the events the function failed on. */
+      failedEvents: string;
+    }[];
   }[];
   schedules: { function: string; everyMs: number }[];
   subjects: { subject: string; function: string }[];
@@ -115,6 +122,7 @@ export function describePipeline(pipeline: Pipeline): PipelineResources {
           function: fn.name,
           prefix: trigger.prefix ?? '',
           events: [...(trigger.events ?? ['put', 'delete'])],
+          failedEvents: failedEventsChannel(fn.name),
         });
     } else if (trigger.type === 'schedule') {
       resources.schedules.push({ function: fn.name, everyMs: trigger.everyMs });

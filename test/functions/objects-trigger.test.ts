@@ -1,4 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  FAILED_EVENTS_GROUP,
+  type FailedObjectEvent,
+  failedEventsChannel,
+} from '../../src/functions/bindings/objects.ts';
 import { defineFunction } from '../../src/functions/define-function.ts';
 import { definePipeline } from '../../src/functions/define-pipeline.ts';
 import { onObjects } from '../../src/functions/triggers.ts';
@@ -81,7 +86,7 @@ describe('an objects trigger', () => {
     ]);
   });
 
-  it('retries a failing handler, then drops the event with an error log', async () => {
+  it('retries a failing handler, then keeps the event with its error on the failed-events channel', async () => {
     let attempts = 0;
     const pipeline = definePipeline({
       name: 'files',
@@ -106,16 +111,27 @@ describe('an objects trigger', () => {
       harness.logger
         .at('error')
         .some(
-          (l) => l.message === 'object event dropped after its last attempt',
+          (l) => l.message === 'object event failed on every attempt; kept',
         ),
     );
+    const operators = await client
+      .channel<FailedObjectEvent>(failedEventsChannel('broken'))
+      .consumer({ group: FAILED_EVENTS_GROUP });
+    const [kept] = await operators.fetch(1, { waitMs: 1000 });
+    await operators.close();
 
     expect(attempts).toBe(3);
+    expect(kept?.message.data).toMatchObject({
+      event: { type: 'put', bucket: 'uploads', name: 'bad.bin' },
+      reason: 'Error: cannot read it',
+      attempts: 3,
+    });
     expect(running.stats().functions.broken).toMatchObject({
       delivered: 1,
       failed: 3,
       retried: 2,
       succeeded: 0,
+      deadLettered: 1,
     });
   });
 });

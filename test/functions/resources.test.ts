@@ -89,7 +89,12 @@ describe('describePipeline', () => {
           name: 'invoices',
           expireAfterMs: 1000,
           triggers: [
-            { function: 'archive', prefix: '2026/', events: ['put', 'delete'] },
+            {
+              function: 'archive',
+              prefix: '2026/',
+              events: ['put', 'delete'],
+              failedEvents: 'archive-failed',
+            },
           ],
         },
       ],

@@ -3,9 +3,11 @@
  * etags compared with the previous listing, so writes and deletes made by
  * any process are found.
  */
+
+import type { Channel } from '../../core/channel.ts';
 import type { ObjectInfo } from '../../core/provider.ts';
 import { backoffDelay, resolveBackoff } from '../../delivery/backoff.ts';
-import { errorFields } from '../../delivery/errors.ts';
+import { describeError, errorFields } from '../../delivery/errors.ts';
 import { sleep } from '../../delivery/sleep.ts';
 import type { ObjectEvent, ObjectsTrigger } from '../types.ts';
 import {
@@ -19,6 +21,14 @@ import {
 export const DEFAULT_OBJECTS_POLL_MS = 1_000;
 const DEFAULT_MAX_ATTEMPTS = 5;
 
+/** The group that keeps the failed events of an objects function. */
+export const FAILED_EVENTS_GROUP = 'operators';
+
+/** The channel that keeps the object events a function failed on. */
+export function failedEventsChannel(functionName: string): string {
+  return `${functionName}-failed`;
+}
+
 type Listing = Map<string, ObjectInfo>;
 
 /**
@@ -26,14 +36,24 @@ type Listing = Map<string, ObjectInfo>;
  * it in the background. Events of one poll are handled one after the
  * other in name order. A handler that throws is retried with the
  * function's backoff up to `maxAttempts` (default 5), each failure
- * counted; after the last one the event is logged at error level and
- * dropped, since object events have no dead-letter channel.
+ * counted; after the last one the event, the error and the attempt
+ * count are published on the function's failed-events channel
+ * (`{function}-failed`, kept for its worker group `operators`) and logged
+ * at error level, so nothing is lost:
+ * `switchyard consume indexer-failed --group operators` reads them.
  */
 export async function bindObjects(
   env: BindingEnv,
   trigger: ObjectsTrigger,
 ): Promise<Binding> {
   const bucket = env.client.objects(trigger.bucket);
+  const failed = env.client.channel<FailedObjectEvent>(
+    failedEventsChannel(env.fn.name),
+    { groups: [FAILED_EVENTS_GROUP] },
+  );
+  // Create the channel and its group now, so a failure is kept even when
+  // nobody has consumed the channel yet.
+  await failed.consumer({ group: FAILED_EVENTS_GROUP }).then((c) => c.close());
   const prefix = trigger.prefix ?? '';
   const kinds = new Set(trigger.events ?? ['put', 'delete']);
   const intervalMs = trigger.pollIntervalMs ?? DEFAULT_OBJECTS_POLL_MS;
@@ -65,7 +85,7 @@ export async function bindObjects(
       for (const event of events) {
         if (stopping.signal.aborted) break;
         if (kinds.has(event.type)) {
-          await handle(env, event, {
+          await handle(env, event, failed, {
             signal: aborting.signal,
             stop: stopping.signal,
           });
@@ -111,6 +131,7 @@ function changes(
 async function handle(
   env: BindingEnv,
   event: ObjectEvent,
+  failed: Channel<FailedObjectEvent>,
   { signal, stop }: { signal: AbortSignal; stop: AbortSignal },
 ): Promise<void> {
   const { fn, stats } = env;
@@ -130,9 +151,7 @@ async function handle(
         stats.failed++;
         const fields = { object: event.name, attempt, ...errorFields(error) };
         if (attempt >= maxAttempts) {
-          env.logger.error('object event dropped after its last attempt', {
-            ...fields,
-          });
+          await keepFailed(env, failed, event, error, attempt, stop);
           return;
         }
         stats.retried++;
@@ -143,4 +162,51 @@ async function handle(
   } finally {
     stats.inFlight--;
   }
+}
+
+/** An object event a function failed on, as its failed-events channel keeps it. */
+export interface FailedObjectEvent {
+  event: ObjectEvent;
+  /** The last error, as `Name: message`. */
+  reason: string;
+  attempts: number;
+}
+
+/**
+ * Publishes a failed event on the failed-events channel, retrying while
+ * the transport refuses, so the event is never dropped.
+ */
+async function keepFailed(
+  env: BindingEnv,
+  failed: Channel<FailedObjectEvent>,
+  event: ObjectEvent,
+  error: unknown,
+  attempts: number,
+  stop: AbortSignal,
+): Promise<void> {
+  const reason = describeError(error);
+  for (let tries = 1; !stop.aborted; tries++) {
+    try {
+      await failed.publish({ event, reason, attempts });
+      env.stats.deadLettered++;
+      env.logger.error('object event failed on every attempt; kept', {
+        object: event.name,
+        channel: failed.name,
+        attempts,
+        reason,
+      });
+      return;
+    } catch (publishError) {
+      env.logger.warn('could not keep a failed object event, retrying', {
+        object: event.name,
+        ...errorFields(publishError),
+      });
+      await sleep(Math.min(30_000, 100 * 2 ** tries), stop);
+    }
+  }
+  env.logger.error('stopped before a failed object event could be kept', {
+    object: event.name,
+    attempts,
+    reason,
+  });
 }
