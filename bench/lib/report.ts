@@ -4,17 +4,10 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import type { BenchConfig } from './config.ts';
 import type { BenchResults } from './figures.ts';
 import type { Goal, Ratio } from './ratios.ts';
-
-/** A nested Biome configuration that excludes every file of its folder. */
-const FORMATTER_CONFIG = `${JSON.stringify(
-  { root: false, files: { includes: ['!**'] } },
-  null,
-  2,
-)}\n`;
 
 /** The machine a run was made on. */
 export interface Machine {
@@ -71,10 +64,8 @@ export function loadAverage(): number[] {
 }
 
 /**
- * Writes `file` as indented JSON to `path`, creating its folder with a
- * formatter configuration that leaves the folder alone: the results are
- * generated, ignored by git, and not laid out the way the repository's
- * formatter would lay them out.
+ * Writes `file` as indented JSON to `path`, creating its folder. The
+ * results are generated and ignored by git and by the formatter.
  */
 export async function writeResults(
   path: string,
@@ -82,6 +73,5 @@ export async function writeResults(
 ): Promise<void> {
   const folder = dirname(path);
   await mkdir(folder, { recursive: true });
-  await writeFile(join(folder, 'biome.json'), FORMATTER_CONFIG);
   await writeFile(path, `${JSON.stringify(file, null, 2)}\n`);
 }
