@@ -1,0 +1,165 @@
+/**
+ * A nats-server with JetStream for the nats provider's tests. Each call
+ * starts its own server on a free port of 127.0.0.1 with its own store
+ * folder, so the tests pass whatever already listens on 4222, and stops
+ * it by its process id.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** The nats-server binary: `NATS_SERVER_BIN`, or the one on the PATH. */
+const BINARY = process.env.NATS_SERVER_BIN ?? 'nats-server';
+
+/** How long a server may take to answer after it was started. */
+const START_TIMEOUT_MS = 15_000;
+
+/** A running test server. */
+export interface NatsTestServer {
+  /** `nats://127.0.0.1:{port}`. */
+  readonly url: string;
+  readonly port: number;
+  /** Process id of the server now running (changes on restart). */
+  readonly pid: number;
+  /** Stops the server and removes its store folder. Idempotent. */
+  stop(): Promise<void>;
+  /**
+   * Stops the server and starts it again on the same port and store
+   * folder, so that streams and buckets survive.
+   */
+  restart(): Promise<void>;
+  /** Stops the server, keeping its store, until `start()`. */
+  halt(): Promise<void>;
+  /** Starts a halted server again on the same port and store folder. */
+  start(): Promise<void>;
+}
+
+/**
+ * Starts `nats-server -js -a 127.0.0.1 -p <free port> -sd <temp dir>`
+ * and resolves once it answers with its INFO line.
+ *
+ * @example
+ * ```ts
+ * const server = await startNatsServer();
+ * const provider = await createNatsProvider({ servers: server.url });
+ * await server.stop();
+ * ```
+ */
+export async function startNatsServer(): Promise<NatsTestServer> {
+  const port = await freePort();
+  const storeDir = await mkdtemp(join(tmpdir(), 'switchyard-nats-'));
+  let child: ChildProcess | undefined = await launch(port, storeDir);
+  let stopped = false;
+
+  const halt = async (): Promise<void> => {
+    const running = child;
+    child = undefined;
+    if (running !== undefined) await terminate(running);
+  };
+
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    get pid() {
+      return child?.pid ?? 0;
+    },
+    halt,
+    async start() {
+      if (stopped) throw new Error('the test server was stopped');
+      if (child === undefined) child = await launch(port, storeDir);
+    },
+    async restart() {
+      await halt();
+      child = await launch(port, storeDir);
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await halt();
+      await rm(storeDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A port nobody listens on now, chosen by the system. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') {
+    throw new Error('no free port');
+  }
+  return address.port;
+}
+
+async function launch(port: number, storeDir: string): Promise<ChildProcess> {
+  const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir];
+  const child = spawn(BINARY, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let output = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  });
+  const exited = new Promise<never>((_, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      reject(new Error(`nats-server exited with ${code}: ${output}`)),
+    );
+  });
+  exited.catch(() => {});
+
+  try {
+    await Promise.race([waitForInfo(port), exited]);
+  } catch (error) {
+    await terminate(child);
+    throw error;
+  }
+  return child;
+}
+
+/** Resolves once the server on `port` sends its INFO line. */
+async function waitForInfo(port: number): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    if (await answers(port)) return;
+    if (Date.now() > deadline) {
+      throw new Error(`nats-server did not answer on port ${port}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    let seen = '';
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('error', () => done(false));
+    socket.on('data', (chunk) => {
+      seen += chunk.toString();
+      if (seen.startsWith('INFO ')) done(true);
+    });
+    socket.connect(port, '127.0.0.1');
+  });
+}
+
+/** Stops `child` by its pid: SIGTERM, then SIGKILL if it lingers. */
+async function terminate(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => resolve()),
+  );
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
