@@ -1,0 +1,465 @@
+/**
+ * An open consumer of a channel: pull requests on one durable (group) or
+ * instance (broadcast) JetStream consumer, and deliveries settled with
+ * JetStream acknowledgements.
+ *
+ * A fetch sends one pull request `{ batch, no_wait, expires }`: the
+ * server waits up to `expires` for the first message, then sends what
+ * it has and ends the request, so that a fetch returns early with what
+ * is there. At most one request is open per consumer; messages that
+ * arrive after a fetch returned (an aborted fetch, a request that outlived
+ * it) wait for the next fetch.
+ */
+import type { AckPolicy, ConsumerConfig } from '@nats-io/jetstream';
+import {
+  createInbox,
+  type Msg,
+  nanos,
+  type Subscription,
+} from '@nats-io/transport-node';
+import type { WireMessage } from '../../core/message.ts';
+import type {
+  ConsumerSpec,
+  TransportConsumer,
+  TransportDelivery,
+} from '../../core/provider.ts';
+import type { NatsContext } from './connection.ts';
+import { deadLetter } from './dead-letters.ts';
+import { API_CODES, apiCode, closed, natsError, notFound } from './errors.ts';
+import { fromNats, REPLAY_GROUP_HEADER } from './messages.ts';
+import { BROADCAST_DESCRIPTION, type ChannelStreams } from './streams.ts';
+
+/** Most deliveries one fetch returns. */
+export const MAX_FETCH = 1000;
+
+/**
+ * How long a fetch that has messages waits for more of the same burst
+ * when the server keeps its request open (a consumer at its
+ * `max_ack_pending`), in ms.
+ */
+const BURST_MS = 2;
+
+/** How long a fetch that does not wait waits for the server's answer. */
+const NO_WAIT_ANSWER_MS = 1000;
+
+/**
+ * How long past its `expires` a pull request may stay unanswered before
+ * it is given up (the connection was lost and the server forgot it).
+ */
+const REQUEST_GRACE_MS = 5000;
+
+/** One open pull request. */
+interface PullRequest {
+  subject: string;
+  /** Messages the server may still send; it ends the request at 0. */
+  remaining: number;
+  /** When the server ends it, in ms since the epoch. */
+  expiresAt: number;
+}
+
+/** The JetStream configuration of a consumer of `spec`. */
+export function consumerConfig(
+  ctx: NatsContext,
+  spec: Pick<ConsumerSpec, 'mode' | 'name' | 'leaseMs'>,
+  ordered: boolean,
+): Partial<ConsumerConfig> {
+  const config: Partial<ConsumerConfig> = {
+    ack_policy: 'explicit' as AckPolicy,
+    // Only messages published from now on, on every provider.
+    deliver_policy: 'new' as ConsumerConfig['deliver_policy'],
+    ack_wait: nanos(spec.leaseMs),
+    // The core counts attempts and dead-letters the delivery over its
+    // limit with a reason, so the server never stops delivering by itself.
+    max_deliver: -1,
+  };
+  // One message in flight per consumer keeps the order of every key
+  // across its members, retries and expired leases.
+  if (ordered) config.max_ack_pending = 1;
+  if (spec.mode === 'group') {
+    config.durable_name = spec.name;
+  } else {
+    config.name = spec.name;
+    config.description = BROADCAST_DESCRIPTION;
+    config.inactive_threshold = nanos(ctx.options.broadcastInactiveMs);
+  }
+  return config;
+}
+
+/**
+ * A consumer of one channel, for a worker group or a broadcast instance.
+ *
+ * Settling (ack, nak, extend, dead-letter) waits for the server to
+ * confirm it. `extend` resets the lease to the consumer's full
+ * `ack_wait` (the `leaseMs` the consumer was opened with), whatever
+ * length is asked: JetStream has no other extension. Closing sends the
+ * messages this consumer received but never handed out back at once;
+ * those handed out and not settled come back when their lease expires.
+ * Closing a broadcast consumer deletes it from the server.
+ *
+ * A replayed dead letter reaches every consumer of the channel; each
+ * consumer other than the group it is replayed to acknowledges it at once
+ * without handing it out.
+ */
+export class NatsConsumer implements TransportConsumer {
+  readonly spec: ConsumerSpec;
+  readonly names: ChannelStreams;
+  readonly #ctx: NatsContext;
+  readonly #ordered: boolean;
+  readonly #inbox: string;
+  readonly #sub: Subscription;
+  readonly #buffer: NatsDelivery[] = [];
+  readonly #waiters = new Set<() => void>();
+  #request: PullRequest | undefined;
+  #requests = 0;
+  #missing = false;
+  #closed = false;
+
+  constructor(
+    ctx: NatsContext,
+    names: ChannelStreams,
+    spec: ConsumerSpec,
+    ordered: boolean,
+  ) {
+    this.#ctx = ctx;
+    this.names = names;
+    this.spec = spec;
+    this.#ordered = ordered;
+    this.#inbox = createInbox();
+    this.#sub = ctx.nc.subscribe(`${this.#inbox}.*`, {
+      callback: (error, msg) => {
+        if (error === null) this.#receive(msg);
+      },
+    });
+  }
+
+  /** The JetStream context the consumer uses. */
+  get context(): NatsContext {
+    return this.#ctx;
+  }
+
+  async fetch(
+    max: number,
+    options: { waitMs: number; signal?: AbortSignal },
+  ): Promise<TransportDelivery[]> {
+    if (this.#closed) {
+      throw closed('fetch', `consumer '${this.spec.name}'`);
+    }
+    const limit = Math.max(1, Math.min(Math.floor(max) || 1, MAX_FETCH));
+    const deadline = Date.now() + Math.max(0, options.waitMs);
+    // A fetch that does not wait still waits for the server's answer.
+    let answerBy = deadline;
+    let issued = false;
+
+    for (;;) {
+      const buffered = this.#buffer.length;
+      if (buffered >= limit || (buffered > 0 && !this.#request)) {
+        return this.#take(limit);
+      }
+      if (this.#closed || options.signal?.aborted) return this.#take(limit);
+      if (this.#request === undefined) {
+        if (issued && Date.now() >= deadline) return [];
+        if (this.#missing) await this.#recover();
+        const left = deadline - Date.now();
+        this.#pull(limit - buffered, left);
+        if (left < 1) answerBy = Date.now() + NO_WAIT_ANSWER_MS;
+        issued = true;
+      }
+
+      const until = Math.max(deadline, answerBy);
+      const wait = buffered > 0 ? BURST_MS : until - Date.now();
+      const changed = wait > 0 && (await this.#change(wait, options.signal));
+      if (changed) continue;
+      if (this.#buffer.length > 0 || Date.now() >= until) {
+        this.#forgetStale();
+        return this.#take(limit);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#ctx.lifecycle.untrack(this);
+    this.#sub.unsubscribe();
+    this.#wake();
+
+    const unclaimed = this.#buffer.splice(0);
+    for (const delivery of unclaimed) delivery.release();
+    if (this.spec.mode === 'broadcast') {
+      try {
+        await this.#ctx.jsm.consumers.delete(this.names.stream, this.spec.name);
+      } catch (error) {
+        // Gone already: the server removed it, or the channel was deleted.
+        const code = apiCode(error);
+        if (
+          code !== API_CODES.consumerNotFound &&
+          code !== API_CODES.streamNotFound
+        ) {
+          throw natsError(error, 'delete a broadcast consumer', {
+            details: { channel: this.names.channel, group: this.spec.name },
+          });
+        }
+      }
+    }
+  }
+
+  /** Creates the consumer on the server, or updates its lease. */
+  async open(): Promise<void> {
+    const { stream } = this.names;
+    const config = consumerConfig(this.#ctx, this.spec, this.#ordered);
+    const details = { channel: this.names.channel, group: this.spec.name };
+    try {
+      if (this.spec.mode === 'broadcast') {
+        await this.#deleteIfPresent();
+        await this.#ctx.jsm.consumers.add(stream, config);
+        return;
+      }
+      const existing = await this.#info();
+      if (existing === undefined) {
+        await this.#ctx.jsm.consumers.add(stream, config);
+      } else if (existing.config.ack_wait !== config.ack_wait) {
+        await this.#ctx.jsm.consumers.update(stream, this.spec.name, {
+          ack_wait: config.ack_wait,
+        });
+      }
+    } catch (error) {
+      throw natsError(error, 'open a consumer', {
+        details,
+        notFound: { kind: 'channel', resource: this.names.channel },
+      });
+    }
+  }
+
+  /** Sends the release of a delivery that was never handed out. */
+  send(subject: string, payload: string): void {
+    if (!this.#ctx.nc.isClosed()) this.#ctx.nc.publish(subject, payload);
+  }
+
+  #pull(batch: number, waitMs: number): void {
+    this.#requests += 1;
+    const subject = `${this.#inbox}.${this.#requests}`;
+    const request: Record<string, unknown> = { batch, no_wait: true };
+    // With `no_wait`, `expires` makes the server wait that long for the
+    // first message only; without it the request ends at once.
+    if (waitMs >= 1) request.expires = nanos(Math.floor(waitMs));
+    this.#request = {
+      subject,
+      remaining: batch,
+      expiresAt: Date.now() + Math.max(0, waitMs),
+    };
+    const api = this.#ctx.js.apiPrefix;
+    this.#ctx.nc.publish(
+      `${api}.CONSUMER.MSG.NEXT.${this.names.stream}.${this.spec.name}`,
+      JSON.stringify(request),
+      { reply: subject },
+    );
+  }
+
+  #receive(msg: Msg): void {
+    if (msg.reply?.startsWith('$JS.ACK.')) {
+      this.#deliver(msg);
+    } else {
+      this.#status(msg);
+    }
+    this.#wake();
+  }
+
+  #deliver(msg: Msg): void {
+    // A request the server filled ends without a status.
+    const request = this.#request;
+    if (request !== undefined && --request.remaining <= 0) {
+      this.#request = undefined;
+    }
+    const replayTo = msg.headers?.get(REPLAY_GROUP_HEADER);
+    if (replayTo && replayTo !== this.spec.name) {
+      // A dead letter replayed to another group: nothing for this one.
+      this.send(msg.reply!, '+ACK');
+      return;
+    }
+    const delivery = new NatsDelivery(this, msg);
+    if (this.#closed) delivery.release();
+    else this.#buffer.push(delivery);
+  }
+
+  /** A status of a pull request: 404, 408 and 409 end it, 503 too. */
+  #status(msg: Msg): void {
+    const code = msg.headers?.code ?? 0;
+    if (code === 100) return;
+    if (this.#request?.subject === msg.subject) this.#request = undefined;
+    const description = msg.headers?.description.toLowerCase() ?? '';
+    if (code === 503 || description.includes('deleted')) this.#missing = true;
+  }
+
+  /** Gives up a request the server should have ended long ago. */
+  #forgetStale(): void {
+    const request = this.#request;
+    if (request && Date.now() > request.expiresAt + REQUEST_GRACE_MS) {
+      this.#request = undefined;
+    }
+  }
+
+  /**
+   * After the server said the consumer is gone: a broadcast consumer is
+   * created again, a group that was deleted is a NotFoundError.
+   */
+  async #recover(): Promise<void> {
+    this.#missing = false;
+    this.#request = undefined;
+    if ((await this.#info()) !== undefined) return;
+    if (this.spec.mode === 'group') {
+      throw notFound('consumer', this.spec.name, {
+        channel: this.names.channel,
+        group: this.spec.name,
+      });
+    }
+    await this.open();
+  }
+
+  async #info() {
+    try {
+      return await this.#ctx.jsm.consumers.info(
+        this.names.stream,
+        this.spec.name,
+      );
+    } catch (error) {
+      if (apiCode(error) === API_CODES.consumerNotFound) return undefined;
+      throw natsError(error, 'look up a consumer', {
+        details: { channel: this.names.channel, group: this.spec.name },
+        notFound: { kind: 'channel', resource: this.names.channel },
+      });
+    }
+  }
+
+  async #deleteIfPresent(): Promise<void> {
+    try {
+      await this.#ctx.jsm.consumers.delete(this.names.stream, this.spec.name);
+    } catch (error) {
+      if (apiCode(error) !== API_CODES.consumerNotFound) throw error;
+    }
+  }
+
+  #take(limit: number): NatsDelivery[] {
+    return this.#buffer.splice(0, limit);
+  }
+
+  /** Resolves true on a change, false after `ms` or when `signal` aborts. */
+  #change(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+    return new Promise((resolve) => {
+      const done = (changed: boolean) => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.#waiters.delete(onChange);
+        resolve(changed);
+      };
+      const onChange = () => done(true);
+      const onAbort = () => done(false);
+      const timer = setTimeout(() => done(false), ms);
+      this.#waiters.add(onChange);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  #wake(): void {
+    for (const waiter of [...this.#waiters]) waiter();
+  }
+}
+
+/** Fields of a JetStream acknowledgement subject. */
+interface AckInfo {
+  deliveryCount: number;
+  streamSequence: number;
+  /** When the stream stored the message, in ms since the epoch. */
+  storedAt: number;
+}
+
+/** One delivery of a JetStream message. */
+class NatsDelivery implements TransportDelivery {
+  readonly message: WireMessage;
+  readonly attempt: number;
+  readonly channelSequence: number;
+  readonly #consumer: NatsConsumer;
+  readonly #reply: string;
+
+  constructor(consumer: NatsConsumer, msg: Msg) {
+    const info = parseAckSubject(msg.reply!);
+    this.#consumer = consumer;
+    this.#reply = msg.reply!;
+    this.attempt = info.deliveryCount;
+    this.channelSequence = info.streamSequence;
+    this.message = fromNats(consumer.names.channel, msg.headers, msg.data, {
+      seq: info.streamSequence,
+      storedAt: info.storedAt,
+    });
+  }
+
+  ack(): Promise<void> {
+    return this.#settle('+ACK', 'acknowledge');
+  }
+
+  nak(delayMs: number): Promise<void> {
+    const delay = Math.max(0, Math.floor(delayMs));
+    const payload =
+      delay > 0 ? `-NAK ${JSON.stringify({ delay: nanos(delay) })}` : '-NAK';
+    return this.#settle(payload, 'retry');
+  }
+
+  /**
+   * Resets the lease to the consumer's full lease (its `ack_wait`), the
+   * only extension JetStream offers; `leaseMs` is not used.
+   */
+  extend(_leaseMs: number): Promise<void> {
+    return this.#settle('+WPI', 'extend a lease');
+  }
+
+  async deadLetter(reason: string): Promise<void> {
+    const { names, spec, context } = this.#consumer;
+    await deadLetter(context, names, {
+      message: this.message,
+      group: spec.name,
+      reason,
+      attempts: this.attempt,
+      sequence: this.channelSequence,
+    });
+    await this.#settle('+TERM', 'dead-letter');
+  }
+
+  /** Returns a message never handed out, at once and unconfirmed. */
+  release(): void {
+    this.#consumer.send(this.#reply, '-NAK');
+  }
+
+  async #settle(payload: string, operation: string): Promise<void> {
+    const { context, names, spec } = this.#consumer;
+    try {
+      await context.nc.request(this.#reply, payload, {
+        timeout: context.options.connectTimeoutMs,
+      });
+    } catch (error) {
+      throw natsError(error, operation, {
+        details: {
+          channel: names.channel,
+          group: spec.name,
+          messageId: this.message.id,
+        },
+        timeoutMs: context.options.connectTimeoutMs,
+      });
+    }
+  }
+}
+
+/**
+ * The fields of `$JS.ACK.{stream}.{consumer}.{delivered}.{sseq}.{cseq}.{ns}.{pending}`,
+ * and of its longer form with a domain and an account hash after `ACK`.
+ */
+export function parseAckSubject(subject: string): AckInfo {
+  const tokens = subject.split('.');
+  // The short form has 9 tokens; the long one 12 or more, with the same
+  // fields two places later.
+  const at = tokens.length >= 12 ? 6 : 4;
+  const nanoseconds = tokens[at + 3] ?? '0';
+  return {
+    deliveryCount: Number(tokens[at]),
+    streamSequence: Number(tokens[at + 1]),
+    storedAt: Math.floor(Number(nanoseconds) / 1e6),
+  };
+}

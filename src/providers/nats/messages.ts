@@ -1,0 +1,211 @@
+/**
+ * Mapping of messages onto JetStream messages, in the binary mode of
+ * CloudEvents: the body is the encoded data as it is, and every other
+ * field is a header (`ce-id`, `ce-source`, `ce-type`, `ce-time`,
+ * `ce-sequence`, `ce-orderingkey`, `ce-traceparent`, `ce-tracestate`,
+ * one `ce-{name}` per attribute, and `content-type`), so that a consumer
+ * written with the CloudEvents SDK, or any JetStream client, reads what
+ * Switchyard publishes. `Nats-Msg-Id` carries the message id for the
+ * stream's duplicate window.
+ *
+ * A message published by a plain JetStream client, without those headers,
+ * is read with defaults: the id is its `Nats-Msg-Id`, else its stream
+ * sequence; the content type its `content-type` header, else
+ * `application/json`; `publishedAt` the time the stream stored it; the
+ * publisher `nats`; the sequence its stream sequence.
+ */
+import {
+  headers as createHeaders,
+  type MsgHdrs,
+} from '@nats-io/transport-node';
+import type { WireMessage } from '../../core/message.ts';
+
+/** Header of the id the stream's duplicate window compares. */
+export const MSG_ID_HEADER = 'Nats-Msg-Id';
+/** Header of a replayed dead letter: the group it is replayed to. */
+export const REPLAY_GROUP_HEADER = 'Switchyard-Replay-Group';
+/** Headers of a dead letter, besides those of its message. */
+export const DEAD_LETTER_HEADERS = {
+  reason: 'Switchyard-Dead-Letter-Reason',
+  attempts: 'Switchyard-Dead-Letter-Attempts',
+  group: 'Switchyard-Dead-Letter-Group',
+  sequence: 'Switchyard-Dead-Letter-Sequence',
+} as const;
+
+/** Publisher id of a message a plain JetStream client published. */
+export const FOREIGN_PUBLISHER = 'nats';
+
+const SOURCE_PREFIX = '/switchyard/';
+const TYPE_PREFIX = 'switchyard.channel.';
+const SEQUENCE_DIGITS = 16;
+const DEFAULT_CONTENT_TYPE = 'application/json';
+/** Printable ASCII but `"` and `%`: header values that need no encoding. */
+const PLAIN = /^[\x21\x23-\x24\x26-\x7e]*$/;
+
+/** Headers the mapping reads itself; other `ce-*` are attributes. */
+const KNOWN = new Set([
+  'specversion',
+  'id',
+  'source',
+  'type',
+  'time',
+  'datacontenttype',
+  'dataschema',
+  'subject',
+  'sequence',
+  'publisherid',
+  'channel',
+  'orderingkey',
+  'traceparent',
+  'tracestate',
+]);
+
+/** Where a JetStream message sits, for the defaults of a plain message. */
+export interface StoredPosition {
+  /** Stream sequence. */
+  seq: number;
+  /** When the stream stored it, in ms since the epoch. */
+  storedAt: number;
+}
+
+/**
+ * The headers of `message` in binary mode, with `Nats-Msg-Id` set to
+ * `msgId` (the message id unless given).
+ *
+ * @example
+ * await js.publish(subject, wire.body, { headers: toHeaders(wire) });
+ */
+export function toHeaders(message: WireMessage, msgId = message.id): MsgHdrs {
+  const h = createHeaders();
+  h.set(MSG_ID_HEADER, msgId);
+  h.set('ce-specversion', '1.0');
+  h.set('ce-id', encodeValue(message.id));
+  h.set(
+    'ce-source',
+    `${SOURCE_PREFIX}${encodeURIComponent(message.publisherId)}`,
+  );
+  h.set('ce-type', `${TYPE_PREFIX}${message.channel}`);
+  h.set('ce-time', new Date(message.publishedAt).toISOString());
+  h.set('ce-sequence', String(message.sequence).padStart(SEQUENCE_DIGITS, '0'));
+  if (message.orderingKey !== undefined) {
+    h.set('ce-orderingkey', encodeValue(message.orderingKey));
+  }
+  if (message.traceparent !== undefined) {
+    h.set('ce-traceparent', encodeValue(message.traceparent));
+  }
+  if (message.tracestate !== undefined) {
+    h.set('ce-tracestate', encodeValue(message.tracestate));
+  }
+  for (const name in message.attributes) {
+    h.set(`ce-${name}`, encodeValue(message.attributes[name]!));
+  }
+  h.set('content-type', message.contentType);
+  return h;
+}
+
+/**
+ * The message of a JetStream message on `channel`: from its `ce-*`
+ * headers, or with the defaults of a plain message where they are
+ * missing (see the module comment).
+ */
+export function fromNats(
+  channel: string,
+  headers: MsgHdrs | undefined,
+  body: Uint8Array,
+  position: StoredPosition,
+): WireMessage {
+  const fields = new Map<string, string>();
+  const attributes: Record<string, string> = {};
+  let msgId: string | undefined;
+  let contentType: string | undefined;
+  if (headers !== undefined) {
+    for (const [key, values] of headers) {
+      const value = values[0];
+      if (value === undefined) continue;
+      const name = key.toLowerCase();
+      if (name.startsWith('ce-')) {
+        const field = name.slice(3);
+        const decoded = decodeValue(value);
+        if (KNOWN.has(field)) fields.set(field, decoded);
+        else attributes[field] = decoded;
+      } else if (name === 'content-type') {
+        contentType = value;
+      } else if (name === 'nats-msg-id') {
+        msgId = value;
+      }
+    }
+  }
+
+  const message: WireMessage = {
+    id: fields.get('id') ?? msgId ?? String(position.seq),
+    channel,
+    body,
+    contentType: contentType ?? DEFAULT_CONTENT_TYPE,
+    attributes,
+    publishedAt: timeOf(fields.get('time')) ?? position.storedAt,
+    publisherId: publisherOf(fields),
+    sequence: sequenceOf(fields.get('sequence')) ?? position.seq,
+  };
+  const orderingKey = fields.get('orderingkey');
+  if (orderingKey !== undefined) message.orderingKey = orderingKey;
+  const traceparent = fields.get('traceparent');
+  if (traceparent !== undefined) message.traceparent = traceparent;
+  const tracestate = fields.get('tracestate');
+  if (tracestate !== undefined) message.tracestate = tracestate;
+  return message;
+}
+
+/**
+ * A header value as it may travel: printable ASCII as it is, anything
+ * else (space, `"`, `%`, control and non-ASCII characters)
+ * percent-encoded, as the CloudEvents HTTP binding asks.
+ */
+export function encodeValue(value: string): string {
+  if (PLAIN.test(value)) return value;
+  let encoded = '';
+  for (const char of value) {
+    const code = char.codePointAt(0) ?? 0;
+    if (code > 0x20 && code < 0x7f && char !== '"' && char !== '%') {
+      encoded += char;
+    } else {
+      for (const byte of Buffer.from(char, 'utf8')) {
+        encoded += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+      }
+    }
+  }
+  return encoded;
+}
+
+/** A header value as {@link encodeValue} wrote it; malformed ones as is. */
+export function decodeValue(value: string): string {
+  if (!value.includes('%')) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+function publisherOf(fields: Map<string, string>): string {
+  const explicit = fields.get('publisherid');
+  if (explicit !== undefined) return explicit;
+  const source = fields.get('source');
+  if (source === undefined) return FOREIGN_PUBLISHER;
+  if (!source.startsWith(SOURCE_PREFIX)) return source;
+  try {
+    return decodeURIComponent(source.slice(SOURCE_PREFIX.length));
+  } catch {
+    return source;
+  }
+}
+
+function timeOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const time = Date.parse(value);
+  return Number.isNaN(time) ? undefined : time;
+}
+
+function sequenceOf(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d{1,16}$/.test(value)) return undefined;
+  return Number(value);
+}
