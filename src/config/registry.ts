@@ -18,6 +18,10 @@ const loaders = new Map<string, ProviderLoader>([
     'local',
     async () => (await import('../providers/local/index.ts')).createProvider,
   ],
+  [
+    'nats',
+    async () => (await import('../providers/nats/index.ts')).createProvider,
+  ],
 ]);
 
 /**
