@@ -1,5 +1,6 @@
 /**
- * The `nats` provider: NATS with JetStream. Key-value buckets are
+ * The `nats` provider: NATS with JetStream. Channels are JetStream
+ * streams with pull consumers (see `channels.ts`), key-value buckets are
  * JetStream KV buckets, object buckets the JetStream object store,
  * idempotency records a KV bucket per table, and request/reply is core
  * NATS request and reply, so existing JetStream deployments can be read
@@ -12,6 +13,7 @@ import type {
   ProviderContext,
   ProviderFactory,
 } from '../../core/provider.ts';
+import { createNatsChannels } from './channels.ts';
 import { closeNatsContext, openNatsContext } from './connection.ts';
 import { PROVIDER } from './errors.ts';
 import { NatsIdempotency } from './idempotency.ts';
@@ -65,6 +67,7 @@ export async function createNatsProvider(
       shared.nc.info?.max_payload ?? 1_048_576,
       resolved.duplicateWindowMs,
     ),
+    channels: createNatsChannels(shared),
     kv: new NatsKv(shared),
     objects: new NatsObjects(shared),
     requests: new NatsRequests(shared),
