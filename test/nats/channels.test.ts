@@ -212,6 +212,21 @@ describe('nats channels', () => {
     expect(second?.attempt).toBe(2);
   });
 
+  test('an extension longer than the lease keeps the message from another member', async () => {
+    const name = await freshChannel(['billing']);
+    const holder = await open(name, 'billing', { leaseMs: 500 });
+    const rival = await open(name, 'billing', { leaseMs: 500 });
+
+    await publishIds(name, ['order-1']);
+    const [delivery] = await fetchAll(holder, 1);
+    await delivery?.extend(2000);
+    const stolen = await rival.fetch(1, { waitMs: 1500 });
+    await delivery?.ack();
+
+    expect(delivery?.message.id).toBe('order-1');
+    expect(stolen).toEqual([]);
+  });
+
   test('a dead letter is stored with its reason and is not delivered again', async () => {
     const name = await freshChannel(['billing']);
     const consumer = await open(name, 'billing', { leaseMs: 500 });

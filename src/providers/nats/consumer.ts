@@ -48,6 +48,9 @@ const NO_WAIT_ANSWER_MS = 1000;
  */
 const REQUEST_GRACE_MS = 5000;
 
+/** Shortest pause between two lease resets of an extension, in ms. */
+const MIN_EXTEND_EVERY_MS = 50;
+
 /** One open pull request. */
 interface PullRequest {
   subject: string;
@@ -89,9 +92,10 @@ export function consumerConfig(
  * A consumer of one channel, for a worker group or a broadcast instance.
  *
  * Settling (ack, nak, extend, dead-letter) waits for the server to
- * confirm it. `extend` resets the lease to the consumer's full
- * `ack_wait` (the `leaseMs` the consumer was opened with), whatever
- * length is asked: JetStream has no other extension. Closing sends the
+ * confirm it. `extend` resets the lease to the consumer's `ack_wait`
+ * (the `leaseMs` the consumer was opened with), the only reset JetStream
+ * has, and repeats it until the asked length is covered; an extension is
+ * thus never shorter than one full lease. Closing sends the
  * messages this consumer received but never handed out back at once;
  * those handed out and not settled come back when their lease expires.
  * Closing a broadcast consumer deletes it from the server.
@@ -109,6 +113,8 @@ export class NatsConsumer implements TransportConsumer {
   readonly #sub: Subscription;
   readonly #buffer: NatsDelivery[] = [];
   readonly #waiters = new Set<() => void>();
+  /** Deliveries whose extended lease is being kept. */
+  readonly extending = new Set<NatsDelivery>();
   #request: PullRequest | undefined;
   #requests = 0;
   #missing = false;
@@ -183,6 +189,7 @@ export class NatsConsumer implements TransportConsumer {
     this.#sub.unsubscribe();
     this.#wake();
 
+    for (const delivery of [...this.extending]) delivery.stopExtending();
     const unclaimed = this.#buffer.splice(0);
     for (const delivery of unclaimed) delivery.release();
     if (this.spec.mode === 'broadcast') {
@@ -373,12 +380,13 @@ interface AckInfo {
 }
 
 /** One delivery of a JetStream message. */
-class NatsDelivery implements TransportDelivery {
+export class NatsDelivery implements TransportDelivery {
   readonly message: WireMessage;
   readonly attempt: number;
   readonly channelSequence: number;
   readonly #consumer: NatsConsumer;
   readonly #reply: string;
+  #extending: NodeJS.Timeout | undefined;
 
   constructor(consumer: NatsConsumer, msg: Msg) {
     const info = parseAckSubject(msg.reply!);
@@ -393,10 +401,12 @@ class NatsDelivery implements TransportDelivery {
   }
 
   ack(): Promise<void> {
+    this.stopExtending();
     return this.#settle('+ACK', 'acknowledge');
   }
 
   nak(delayMs: number): Promise<void> {
+    this.stopExtending();
     const delay = Math.max(0, Math.floor(delayMs));
     const payload =
       delay > 0 ? `-NAK ${JSON.stringify({ delay: nanos(delay) })}` : '-NAK';
@@ -404,14 +414,27 @@ class NatsDelivery implements TransportDelivery {
   }
 
   /**
-   * Resets the lease to the consumer's full lease (its `ack_wait`), the
-   * only extension JetStream offers; `leaseMs` is not used.
+   * Keeps the message leased for `leaseMs` from now. JetStream resets a
+   * lease only to the consumer's full `ack_wait` (its `leaseMs`), so a
+   * longer extension is kept by repeating that reset every half lease
+   * until it is reached; a shorter one lasts a full lease.
    */
-  extend(_leaseMs: number): Promise<void> {
-    return this.#settle('+WPI', 'extend a lease');
+  async extend(leaseMs: number): Promise<void> {
+    this.stopExtending();
+    await this.#settle('+WPI', 'extend a lease');
+    this.#extendUntil(Date.now() + Math.max(0, leaseMs));
+  }
+
+  /** Stops repeating the lease reset of {@link extend}. */
+  stopExtending(): void {
+    if (this.#extending === undefined) return;
+    clearTimeout(this.#extending);
+    this.#extending = undefined;
+    this.#consumer.extending.delete(this);
   }
 
   async deadLetter(reason: string): Promise<void> {
+    this.stopExtending();
     const { names, spec, context } = this.#consumer;
     await deadLetter(context, names, {
       message: this.message,
@@ -426,6 +449,21 @@ class NatsDelivery implements TransportDelivery {
   /** Returns a message never handed out, at once and unconfirmed. */
   release(): void {
     this.#consumer.send(this.#reply, '-NAK');
+  }
+
+  #extendUntil(until: number): void {
+    const lease = this.#consumer.spec.leaseMs;
+    if (Date.now() + lease >= until) return;
+    this.#consumer.extending.add(this);
+    this.#extending = setTimeout(
+      () => {
+        this.#extending = undefined;
+        this.#consumer.send(this.#reply, '+WPI');
+        this.#extendUntil(until);
+      },
+      Math.max(MIN_EXTEND_EVERY_MS, Math.floor(lease / 2)),
+    );
+    this.#extending.unref();
   }
 
   async #settle(payload: string, operation: string): Promise<void> {
