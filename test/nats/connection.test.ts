@@ -93,6 +93,20 @@ describe('nats connection', () => {
     expect(error.retryable).toBe(true);
   });
 
+  test('a server without JetStream is refused saying so', async () => {
+    const plain = await startNatsServer({ jetstream: false });
+    try {
+      const error = await expectError(
+        () => createNatsProvider({ servers: plain.url }),
+        TransportUnavailableError,
+      );
+
+      expect(error.message).toContain('JetStream is not enabled');
+    } finally {
+      await plain.stop();
+    }
+  });
+
   test('the capabilities follow the server and the options', async () => {
     const provider = await createNatsProvider({
       servers: server.url,

@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ConflictError, NotFoundError } from '../../src/core/errors.ts';
+import {
+  ConflictError,
+  NotFoundError,
+  PayloadTooLargeError,
+} from '../../src/core/errors.ts';
 import type { KvStore, RawKvEvent } from '../../src/core/provider.ts';
 import type { NatsContext } from '../../src/providers/nats/connection.ts';
 import { NatsKv } from '../../src/providers/nats/kv.ts';
@@ -246,6 +250,35 @@ describe('nats key-value buckets', () => {
     await events.return?.();
 
     expect(seen.size).toBe(51);
+  });
+
+  test('a value over the server max_payload is refused naming both sizes', async () => {
+    const store = await freshBucket();
+    const limit = context.nc.info!.max_payload;
+
+    const error = await expectError(
+      () => store.put('big', new Uint8Array(limit + 1)),
+      PayloadTooLargeError,
+    );
+
+    expect(error.size).toBe(limit + 1);
+    expect(error.limit).toBe(limit);
+    expect(error.message).toContain(String(limit));
+  });
+
+  test('writing to a bucket deleted while open is a not-found error', async () => {
+    const name = bucketName('dropped');
+    const store = await kv.open(name, { create: true });
+    await kv.delete(name);
+
+    const writing = await expectError(
+      () => store.put('a', bytes('1')),
+      NotFoundError,
+    );
+    const reading = await expectError(() => store.get('a'), NotFoundError);
+
+    expect(writing.kind).toBe('kv-bucket');
+    expect(reading.kind).toBe('kv-bucket');
   });
 
   test('a deleted bucket is gone from the list and cannot be opened', async () => {

@@ -197,6 +197,21 @@ describe('nats object buckets', () => {
     expect(names).toEqual(['b/1', 'b10']);
   });
 
+  test('using a bucket deleted while open is a not-found error', async () => {
+    const name = bucketName('dropped');
+    const store = await objects.open(name, { create: true });
+    await objects.delete(name);
+
+    const writing = await expectError(
+      () => store.put('a', bytes('1'), {}),
+      NotFoundError,
+    );
+    const reading = await expectError(() => store.head('a'), NotFoundError);
+
+    expect(writing.kind).toBe('object-bucket');
+    expect(reading.kind).toBe('object-bucket');
+  });
+
   test('a deleted bucket is gone from the list', async () => {
     const name = bucketName('gone');
     await objects.open(name, { create: true });

@@ -36,6 +36,12 @@ export interface NatsTestServer {
   start(): Promise<void>;
 }
 
+/** Options of {@link startNatsServer}. */
+export interface NatsTestServerOptions {
+  /** Run with JetStream (`-js`). Default true. */
+  jetstream?: boolean;
+}
+
 /**
  * Starts `nats-server -js -a 127.0.0.1 -p <free port> -sd <temp dir>`
  * and resolves once it answers with its INFO line.
@@ -47,10 +53,14 @@ export interface NatsTestServer {
  * await server.stop();
  * ```
  */
-export async function startNatsServer(): Promise<NatsTestServer> {
+export async function startNatsServer(
+  options: NatsTestServerOptions = {},
+): Promise<NatsTestServer> {
   const port = await freePort();
   const storeDir = await mkdtemp(join(tmpdir(), 'switchyard-nats-'));
-  let child: ChildProcess | undefined = await launch(port, storeDir);
+  const args = ['-a', '127.0.0.1', '-p', String(port), '-sd', storeDir];
+  if (options.jetstream !== false) args.unshift('-js');
+  let child: ChildProcess | undefined = await launch(port, args);
   let stopped = false;
 
   const halt = async (): Promise<void> => {
@@ -68,11 +78,11 @@ export async function startNatsServer(): Promise<NatsTestServer> {
     halt,
     async start() {
       if (stopped) throw new Error('the test server was stopped');
-      if (child === undefined) child = await launch(port, storeDir);
+      if (child === undefined) child = await launch(port, args);
     },
     async restart() {
       await halt();
-      child = await launch(port, storeDir);
+      child = await launch(port, args);
     },
     async stop() {
       if (stopped) return;
@@ -98,8 +108,7 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-async function launch(port: number, storeDir: string): Promise<ChildProcess> {
-  const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir];
+async function launch(port: number, args: string[]): Promise<ChildProcess> {
   const child = spawn(BINARY, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let output = '';
   child.stderr?.on('data', (chunk: Buffer) => {

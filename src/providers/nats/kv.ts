@@ -6,6 +6,7 @@
  * own compare-and-swap (the expected last subject sequence header).
  */
 import { type KV, Kvm } from '@nats-io/kv';
+import { PayloadTooLargeError } from '../../core/errors.ts';
 import type {
   KvStore,
   KvTransport,
@@ -20,6 +21,7 @@ import {
   isNoResponders,
   natsError,
   notFound,
+  PROVIDER,
 } from './errors.ts';
 import { keyFilter, kvBucket, kvStream, userBucket } from './names.ts';
 import { toEntry, watchKv } from './watch.ts';
@@ -98,12 +100,16 @@ export async function openKvBucket(
   };
   try {
     if (options.create) {
-      return await kvm.create(name, {
+      await kvm.create(name, {
         history: 1,
         ...(options.ttlMs === undefined ? {} : { ttl: options.ttlMs }),
       });
+    } else {
+      await context.jsm.streams.info(kvStream(name));
     }
-    await context.jsm.streams.info(kvStream(name));
+    // Bound without direct gets: a direct get of a deleted bucket gets
+    // no answer and times out, where the stream API answers at once
+    // that the stream is gone.
     return await kvm.open(name);
   } catch (error) {
     throw natsError(error, `open bucket '${resource}'`, report);
@@ -150,6 +156,7 @@ class NatsKvStore implements KvStore {
 
   async put(key: string, value: Uint8Array): Promise<string> {
     this.#context.lifecycle.check('put a key');
+    this.#fits(key, value);
     const revision = await this.#call('put a key', key, () =>
       this.#kv.put(key, value),
     );
@@ -158,6 +165,7 @@ class NatsKvStore implements KvStore {
 
   async create(key: string, value: Uint8Array): Promise<string> {
     this.#context.lifecycle.check('create a key');
+    this.#fits(key, value);
     try {
       return String(await this.#kv.create(key, value));
     } catch (error) {
@@ -179,6 +187,7 @@ class NatsKvStore implements KvStore {
     revision: string,
   ): Promise<string> {
     this.#context.lifecycle.check('update a key');
+    this.#fits(key, value);
     const expected = parseRevision(revision);
     if (expected === undefined) throw this.#mismatch(key, revision);
     try {
@@ -242,6 +251,19 @@ class NatsKvStore implements KvStore {
       ...options,
       bucket: this.#bucket,
       onError: (error) => this.#error(error, 'watch a bucket'),
+    });
+  }
+
+  /**
+   * Throws a PayloadTooLargeError, naming both sizes, for a value the
+   * server's `max_payload` cannot carry in one message.
+   */
+  #fits(key: string, value: Uint8Array): void {
+    const limit = this.#context.nc.info?.max_payload;
+    if (limit === undefined || value.byteLength <= limit) return;
+    throw new PayloadTooLargeError(value.byteLength, limit, {
+      what: `value of key '${key}'`,
+      details: { provider: PROVIDER, bucket: this.#bucket, key },
     });
   }
 
