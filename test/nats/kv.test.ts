@@ -7,7 +7,7 @@ import {
 import type { KvStore, RawKvEvent } from '../../src/core/provider.ts';
 import type { NatsContext } from '../../src/providers/nats/connection.ts';
 import { NatsKv } from '../../src/providers/nats/kv.ts';
-import { expectError } from '../../src/testkit/helpers.ts';
+import { eventually, expectError } from '../../src/testkit/helpers.ts';
 import {
   bucketName,
   bytes,
@@ -229,6 +229,23 @@ describe('nats key-value buckets', () => {
 
     expect(snapshot).toEqual({ type: 'snapshot', entries: [] });
     expect(put).toMatchObject({ type: 'put', entry: { key: 'a' } });
+  });
+
+  test('entries of a bucket with a ttl expire and leave a watch an empty snapshot', async () => {
+    const store = await kv.open(bucketName('short'), {
+      create: true,
+      ttlMs: 500,
+    });
+    await store.put('a', bytes('1'));
+    await eventually(async () => {
+      expect(await store.get('a')).toBeUndefined();
+    });
+
+    const events = store.watch({ prefix: '' })[Symbol.asyncIterator]();
+    const [snapshot] = await take(events, 1);
+    await events.return?.();
+
+    expect(snapshot).toEqual({ type: 'snapshot', entries: [] });
   });
 
   test('a watch misses no write made while it starts', async () => {

@@ -6,11 +6,16 @@
  * the watcher started, or at the first one after which nothing is
  * pending; every later message is a change. Writes made while the
  * snapshot loads are folded into it, so nothing is missed between the
- * snapshot and the first change.
+ * snapshot and the first change. Should every message up to that mark
+ * expire (a bucket with a TTL) before the watcher gets it, the snapshot
+ * ends once the stream shows it, within about a second.
  */
 import type { KV, KvEntry, KvWatchEntry } from '@nats-io/kv';
 import type { RawKvEntry, RawKvEvent } from '../../core/provider.ts';
 import type { NatsContext } from './connection.ts';
+
+/** How long the snapshot waits for a message before it looks for expiry. */
+const IDLE_CHECK_MS = 1000;
 
 /** What a watch needs besides the bucket. */
 export interface WatchOptions {
@@ -63,9 +68,24 @@ export async function* watchKv(
     let loading = mark.messages > 0;
     if (!loading) yield { type: 'snapshot', entries: [] };
 
+    const entries = watcher[Symbol.asyncIterator]();
+    let pending: Promise<IteratorResult<KvWatchEntry>> | undefined;
     try {
-      for await (const entry of watcher) {
+      for (;;) {
+        pending ??= entries.next();
+        const next = loading ? await orIdle(pending) : await pending;
         if (stopped) break;
+        if (next === 'idle') {
+          if (await expiredSince(kv, mark.lastSeq)) {
+            loading = false;
+            yield { type: 'snapshot', entries: sorted(snapshot) };
+            snapshot.clear();
+          }
+          continue;
+        }
+        pending = undefined;
+        if (next.done) break;
+        const entry = next.value;
         const matches = entry.key.startsWith(prefix);
         if (loading) {
           if (matches) fold(snapshot, entry);
@@ -80,12 +100,38 @@ export async function* watchKv(
       }
     } catch (error) {
       if (!stopped) throw options.onError(error);
+    } finally {
+      // A next() still waiting when the watch ends settles unobserved.
+      pending?.catch(() => {});
     }
   } finally {
     signal?.removeEventListener('abort', stop);
     lifecycle.untrack(closer);
     stop();
   }
+}
+
+/** `next`, or `idle` if it does not settle within a second. */
+async function orIdle<T>(next: Promise<T>): Promise<T | 'idle'> {
+  let timer: NodeJS.Timeout | undefined;
+  const idle = new Promise<'idle'>((resolve) => {
+    timer = setTimeout(() => resolve('idle'), IDLE_CHECK_MS);
+  });
+  try {
+    return await Promise.race([next, idle]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Whether the bucket no longer holds any message up to `lastSeq`.
+ * Entries of a bucket with a TTL may expire between reading the mark
+ * and starting the watcher, and then no message would end the snapshot.
+ */
+async function expiredSince(kv: KV, lastSeq: number): Promise<boolean> {
+  const { state } = (await kv.status()).streamInfo;
+  return state.messages === 0 || state.first_seq > lastSeq;
 }
 
 function fold(snapshot: Map<string, RawKvEntry>, entry: KvWatchEntry) {
