@@ -197,10 +197,8 @@ class NatsChannels implements ChannelTransport {
       }
 
       const sent = this.#ctx.js
-        .publish(names.publish, message.body, {
-          headers,
-          msgID: message.id,
-        })
+        // `Nats-Msg-Id` is among the headers already.
+        .publish(names.publish, message.body, { headers })
         .then(
           (ack) => {
             outcomes[index] = {

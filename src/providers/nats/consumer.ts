@@ -91,8 +91,10 @@ export function consumerConfig(
 /**
  * A consumer of one channel, for a worker group or a broadcast instance.
  *
- * Settling (ack, nak, extend, dead-letter) waits for the server to
- * confirm it. `extend` resets the lease to the consumer's `ack_wait`
+ * An ack resolves once the server has received it (acknowledgements of
+ * one turn share one round trip); nak, extend and dead-letter wait for
+ * the server to confirm them. Acknowledgements reach the server in the
+ * order they are sent, so one confirmed after them follows them. `extend` resets the lease to the consumer's `ack_wait`
  * (the `leaseMs` the consumer was opened with), the only reset JetStream
  * has, and repeats it until the asked length is covered; an extension is
  * thus never shorter than one full lease. Closing sends the
@@ -116,6 +118,7 @@ export class NatsConsumer implements TransportConsumer {
   /** Deliveries whose extended lease is being kept. */
   readonly extending = new Set<NatsDelivery>();
   #request: PullRequest | undefined;
+  #flush: Promise<void> | undefined;
   #requests = 0;
   #missing = false;
   #closed = false;
@@ -237,9 +240,28 @@ export class NatsConsumer implements TransportConsumer {
     }
   }
 
-  /** Sends the release of a delivery that was never handed out. */
+  /** Publishes an acknowledgement without waiting for an answer. */
   send(subject: string, payload: string): void {
     if (!this.#ctx.nc.isClosed()) this.#ctx.nc.publish(subject, payload);
+  }
+
+  /**
+   * Resolves once the server has received what was sent before: one
+   * round trip for every acknowledgement sent in the same turn of the
+   * event loop.
+   */
+  flushed(operation: string): Promise<void> {
+    this.#flush ??= new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => {
+        this.#flush = undefined;
+        return this.#ctx.nc.flush();
+      })
+      .catch((error: unknown) => {
+        throw natsError(error, operation, {
+          details: { channel: this.names.channel, group: this.spec.name },
+        });
+      });
+    return this.#flush;
   }
 
   #pull(batch: number, waitMs: number): void {
@@ -402,7 +424,8 @@ export class NatsDelivery implements TransportDelivery {
 
   ack(): Promise<void> {
     this.stopExtending();
-    return this.#settle('+ACK', 'acknowledge');
+    this.#consumer.send(this.#reply, '+ACK');
+    return this.#consumer.flushed('acknowledge');
   }
 
   nak(delayMs: number): Promise<void> {

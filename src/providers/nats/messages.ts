@@ -14,10 +14,7 @@
  * `application/json`; `publishedAt` the time the stream stored it; the
  * publisher `nats`; the sequence its stream sequence.
  */
-import {
-  headers as createHeaders,
-  type MsgHdrs,
-} from '@nats-io/transport-node';
+import { type MsgHdrs, MsgHdrsImpl } from '@nats-io/transport-node';
 import type { WireMessage } from '../../core/message.ts';
 
 /** Header of the id the stream's duplicate window compares. */
@@ -76,30 +73,30 @@ export interface StoredPosition {
  * await js.publish(subject, wire.body, { headers: toHeaders(wire) });
  */
 export function toHeaders(message: WireMessage, msgId = message.id): MsgHdrs {
-  const h = createHeaders();
-  h.set(MSG_ID_HEADER, msgId);
-  h.set('ce-specversion', '1.0');
-  h.set('ce-id', encodeValue(message.id));
-  h.set(
-    'ce-source',
-    `${SOURCE_PREFIX}${encodeURIComponent(message.publisherId)}`,
-  );
-  h.set('ce-type', `${TYPE_PREFIX}${message.channel}`);
-  h.set('ce-time', new Date(message.publishedAt).toISOString());
-  h.set('ce-sequence', String(message.sequence).padStart(SEQUENCE_DIGITS, '0'));
+  const h = new MsgHdrsImpl();
+  // Values are built here to be valid header values, so they are stored
+  // directly instead of through `set`, which scans every key per call.
+  const put = (key: string, value: string) => h.headers.set(key, [value]);
+  put(MSG_ID_HEADER, msgId);
+  put('ce-specversion', '1.0');
+  put('ce-id', encodeValue(message.id));
+  put('ce-source', sourceOf(message.publisherId));
+  put('ce-type', `${TYPE_PREFIX}${message.channel}`);
+  put('ce-time', new Date(message.publishedAt).toISOString());
+  put('ce-sequence', String(message.sequence).padStart(SEQUENCE_DIGITS, '0'));
   if (message.orderingKey !== undefined) {
-    h.set('ce-orderingkey', encodeValue(message.orderingKey));
+    put('ce-orderingkey', encodeValue(message.orderingKey));
   }
   if (message.traceparent !== undefined) {
-    h.set('ce-traceparent', encodeValue(message.traceparent));
+    put('ce-traceparent', encodeValue(message.traceparent));
   }
   if (message.tracestate !== undefined) {
-    h.set('ce-tracestate', encodeValue(message.tracestate));
+    put('ce-tracestate', encodeValue(message.tracestate));
   }
   for (const name in message.attributes) {
-    h.set(`ce-${name}`, encodeValue(message.attributes[name]!));
+    put(`ce-${name}`, encodeValue(message.attributes[name]!));
   }
-  h.set('content-type', message.contentType);
+  put('content-type', message.contentType);
   return h;
 }
 
@@ -184,6 +181,18 @@ export function decodeValue(value: string): string {
   } catch {
     return value;
   }
+}
+
+let lastPublisher = '';
+let lastSource = SOURCE_PREFIX;
+
+/** `ce-source` of a publisher; the last one is kept, as it repeats. */
+function sourceOf(publisherId: string): string {
+  if (publisherId !== lastPublisher) {
+    lastPublisher = publisherId;
+    lastSource = `${SOURCE_PREFIX}${encodeURIComponent(publisherId)}`;
+  }
+  return lastSource;
 }
 
 function publisherOf(fields: Map<string, string>): string {
