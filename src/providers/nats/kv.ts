@@ -26,6 +26,9 @@ import {
 import { keyFilter, kvBucket, kvStream, userBucket } from './names.ts';
 import { toEntry, watchKv } from './watch.ts';
 
+/** Entries `entries` reads at once, in key order. */
+const READ_AHEAD = 64;
+
 /**
  * The key-value buckets of one NATS account. A bucket keeps the TTL it
  * was created with; opening it again with another `ttlMs` does not
@@ -236,9 +239,11 @@ class NatsKvStore implements KvStore {
 
   async *entries(prefix: string): AsyncIterable<RawKvEntry> {
     this.#context.lifecycle.check('list keys');
-    for (const key of await this.#keys(prefix)) {
-      const entry = await this.get(key);
-      if (entry !== undefined) yield entry;
+    const keys = await this.#keys(prefix);
+    for (let start = 0; start < keys.length; start += READ_AHEAD) {
+      const page = keys.slice(start, start + READ_AHEAD);
+      const entries = await Promise.all(page.map((key) => this.get(key)));
+      for (const entry of entries) if (entry !== undefined) yield entry;
     }
   }
 
