@@ -6,6 +6,7 @@ import {
 } from '../../src/core/errors.ts';
 import type { KvStore, RawKvEvent } from '../../src/core/provider.ts';
 import type { NatsContext } from '../../src/providers/nats/connection.ts';
+import { NatsIdempotency } from '../../src/providers/nats/idempotency.ts';
 import { NatsKv } from '../../src/providers/nats/kv.ts';
 import { eventually, expectError } from '../../src/testkit/helpers.ts';
 import {
@@ -296,6 +297,32 @@ describe('nats key-value buckets', () => {
 
     expect(writing.kind).toBe('kv-bucket');
     expect(reading.kind).toBe('kv-bucket');
+  });
+
+  test('a stream prefix keeps the buckets of two deployments apart', async () => {
+    const other = await openContext(server, { streamPrefix: 'blue_' });
+    try {
+      const blue = new NatsKv(other);
+      const name = bucketName('shared');
+      await blue.open(name, { create: true });
+
+      const listed = await blue.list();
+
+      expect(listed).toContain(name);
+      expect(await kv.list()).not.toContain(name);
+      await expectError(() => kv.open(name, { create: false }), NotFoundError);
+      await context.jsm.streams.info(`KV_blue_${name}`);
+    } finally {
+      await closeNatsContext(other);
+    }
+  });
+
+  test('the buckets of idempotency tables are not listed', async () => {
+    const table = bucketName('table');
+    await new NatsIdempotency(context).open(table);
+
+    expect(await kv.list()).not.toContain(table);
+    expect((await kv.list()).some((name) => name.includes('_'))).toBe(false);
   });
 
   test('a deleted bucket is gone from the list and cannot be opened', async () => {
