@@ -21,14 +21,6 @@ export function objectBucket(options: ResolvedNatsOptions, bucket: string) {
   return `${options.streamPrefix}${bucket}`;
 }
 
-/** The KV bucket holding the write guards of object bucket `bucket`. */
-export function objectGuardBucket(
-  options: ResolvedNatsOptions,
-  bucket: string,
-): string {
-  return `${options.streamPrefix}sy_objects_${bucket}`;
-}
-
 /** The KV bucket of idempotency table `table`. */
 export function idempotencyBucket(
   options: ResolvedNatsOptions,
