@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadProvider } from '../../src/config/registry.ts';
 import {
@@ -91,6 +92,30 @@ describe('nats connection', () => {
     expect(error.message).toContain(servers[1]);
     expect(error.details).toMatchObject({ provider: 'nats' });
     expect(error.retryable).toBe(true);
+  });
+
+  test('a server that accepts but never answers fails at the timeout, not a hang', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) =>
+      silent.listen(0, '127.0.0.1', resolve),
+    );
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const error = await expectError(
+        () =>
+          createNatsProvider({
+            servers: `127.0.0.1:${port}`,
+            connectTimeoutMs: 500,
+          }),
+        TransportUnavailableError,
+      );
+
+      expect(error.message).toContain(`127.0.0.1:${port}`);
+    } finally {
+      silent.close();
+      for (const socket of sockets) socket.destroy();
+    }
   });
 
   test('a server without JetStream is refused saying so', async () => {
