@@ -394,6 +394,21 @@ describe('nats channels', () => {
     expect(exists).toBe(false);
   });
 
+  test('a group keeps fetching, and nothing stored is lost, after the server restarts', async () => {
+    const name = await freshChannel(['billing']);
+    const consumer = await open(name, 'billing');
+
+    await publishIds(name, ['before']);
+    await server.restart();
+    const taken = await fetchAll(consumer, 1);
+    await taken[0]?.ack();
+    await publishIds(name, ['after']);
+    const later = await fetchAll(consumer, 1);
+
+    expect(taken.map((d) => d.message.id)).toEqual(['before']);
+    expect(later.map((d) => d.message.id)).toEqual(['after']);
+  });
+
   test('a group of an ordered channel hands out one message at a time', async () => {
     const name = channelName();
     await channels.ensure({ name, ordered: true, groups: ['billing'] });

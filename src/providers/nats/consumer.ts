@@ -15,6 +15,7 @@ import {
   createInbox,
   type Msg,
   nanos,
+  type Status,
   type Subscription,
 } from '@nats-io/transport-node';
 import type { WireMessage } from '../../core/message.ts';
@@ -46,10 +47,13 @@ const NO_WAIT_ANSWER_MS = 1000;
  * How long past its `expires` a pull request may stay unanswered before
  * it is given up (the connection was lost and the server forgot it).
  */
-const REQUEST_GRACE_MS = 5000;
+const REQUEST_GRACE_MS = 1000;
 
 /** Shortest pause between two lease resets of an extension, in ms. */
 const MIN_EXTEND_EVERY_MS = 50;
+
+/** The connection's status events, stoppable at runtime. */
+type StatusEvents = AsyncIterable<Status> & { stop?(): void };
 
 /** One open pull request. */
 interface PullRequest {
@@ -119,6 +123,7 @@ export class NatsConsumer implements TransportConsumer {
   readonly extending = new Set<NatsDelivery>();
   #request: PullRequest | undefined;
   #flush: Promise<void> | undefined;
+  readonly #events: StatusEvents;
   #requests = 0;
   #missing = false;
   #closed = false;
@@ -139,6 +144,8 @@ export class NatsConsumer implements TransportConsumer {
         if (error === null) this.#receive(msg);
       },
     });
+    this.#events = ctx.nc.status() as StatusEvents;
+    this.#watchConnection(this.#events).catch(() => {});
   }
 
   /** The JetStream context the consumer uses. */
@@ -190,6 +197,7 @@ export class NatsConsumer implements TransportConsumer {
     this.#closed = true;
     this.#ctx.lifecycle.untrack(this);
     this.#sub.unsubscribe();
+    this.#events.stop?.();
     this.#wake();
 
     for (const delivery of [...this.extending]) delivery.stopExtending();
@@ -282,6 +290,21 @@ export class NatsConsumer implements TransportConsumer {
       JSON.stringify(request),
       { reply: subject },
     );
+  }
+
+  /**
+   * A lost connection takes the open pull request with it: the next
+   * fetch sends a new one instead of waiting for an answer that will
+   * not come.
+   */
+  async #watchConnection(events: StatusEvents): Promise<void> {
+    for await (const event of events) {
+      if (this.#closed) return;
+      if (event.type === 'disconnect' || event.type === 'reconnect') {
+        this.#request = undefined;
+        this.#wake();
+      }
+    }
   }
 
   #receive(msg: Msg): void {
