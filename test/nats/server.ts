@@ -16,6 +16,15 @@ const BINARY = process.env.NATS_SERVER_BIN ?? 'nats-server';
 /** How long a server may take to answer after it was started. */
 const START_TIMEOUT_MS = 15_000;
 
+/** Servers started by this process and not stopped yet. */
+const running = new Set<ChildProcess>();
+
+// A test process that ends without stopping its servers (a hook that
+// timed out, a worker torn down) takes them with it.
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** A running test server. */
 export interface NatsTestServer {
   /** `nats://127.0.0.1:{port}`. */
@@ -122,6 +131,8 @@ async function launch(port: number, args: string[]): Promise<ChildProcess> {
   });
   exited.catch(() => {});
 
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   try {
     await Promise.race([waitForInfo(port), exited]);
   } catch (error) {
