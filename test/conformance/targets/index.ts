@@ -12,6 +12,7 @@ export type TargetLoader = () => Promise<ConformanceTarget>;
 export const targets: Readonly<Record<string, TargetLoader>> = {
   memory: async () => (await import('./memory.ts')).memoryTarget(),
   local: async () => (await import('./local.ts')).localTarget(),
+  nats: async () => (await import('./nats.ts')).natsTarget(),
   'memory-minimal': async () =>
     (await import('./memory-minimal.ts')).memoryMinimalTarget(),
 };
