@@ -181,19 +181,16 @@ class NatsChannels implements ChannelTransport {
 
     for (const [index, message] of messages.entries()) {
       const headers = toHeaders(message);
-      const size = message.body.byteLength;
-      if (size + 4096 > limit) {
-        const total = size + headerBytes(headers);
-        if (total > limit) {
-          outcomes[index] = {
-            ok: false,
-            error: new PayloadTooLargeError(total, limit, {
-              what: 'message (body and headers)',
-              details: { provider: PROVIDER, channel, messageId: message.id },
-            }),
-          };
-          continue;
-        }
+      const size = message.body.byteLength + headerBytes(headers);
+      if (size > limit) {
+        outcomes[index] = {
+          ok: false,
+          error: new PayloadTooLargeError(size, limit, {
+            what: 'message (body and headers)',
+            details: { provider: PROVIDER, channel, messageId: message.id },
+          }),
+        };
+        continue;
       }
 
       const sent = this.#ctx.js
@@ -298,7 +295,11 @@ class NatsChannels implements ChannelTransport {
     group: string,
     ordered: boolean,
   ): Promise<void> {
-    const spec = { mode: 'group', name: group, leaseMs: ENSURE_LEASE_MS };
+    const spec = {
+      mode: 'group' as const,
+      name: group,
+      leaseMs: ENSURE_LEASE_MS,
+    };
     try {
       await this.#ctx.jsm.consumers.info(names.stream, group);
       return;
@@ -312,7 +313,7 @@ class NatsChannels implements ChannelTransport {
     try {
       await this.#ctx.jsm.consumers.add(
         names.stream,
-        consumerConfig(this.#ctx, spec as ConsumerSpec, ordered),
+        consumerConfig(this.#ctx, spec, ordered),
       );
     } catch (error) {
       // A member that raced us created it first: the group exists.

@@ -10,7 +10,11 @@
  * arrive after a fetch returned (an aborted fetch, a request that outlived
  * it) wait for the next fetch.
  */
-import type { AckPolicy, ConsumerConfig } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  type ConsumerConfig,
+  DeliverPolicy,
+} from '@nats-io/jetstream';
 import {
   createInbox,
   type Msg,
@@ -71,9 +75,9 @@ export function consumerConfig(
   ordered: boolean,
 ): Partial<ConsumerConfig> {
   const config: Partial<ConsumerConfig> = {
-    ack_policy: 'explicit' as AckPolicy,
+    ack_policy: AckPolicy.Explicit,
     // Only messages published from now on, on every provider.
-    deliver_policy: 'new' as ConsumerConfig['deliver_policy'],
+    deliver_policy: DeliverPolicy.New,
     ack_wait: nanos(spec.leaseMs),
     // The core counts attempts and dead-letters the delivery over its
     // limit with a reason, so the server never stops delivering by itself.
@@ -329,8 +333,11 @@ export class NatsConsumer implements TransportConsumer {
       return;
     }
     const delivery = new NatsDelivery(this, msg);
-    if (this.#closed) delivery.release();
-    else this.#buffer.push(delivery);
+    if (this.#closed) {
+      delivery.release();
+      return;
+    }
+    this.#buffer.push(delivery);
   }
 
   /** A status of a pull request: 404, 408 and 409 end it, 503 too. */
