@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { benchConfig } from './lib/config.ts';
 import type { BenchResults } from './lib/figures.ts';
 import { runInChild, sendToParent } from './lib/isolate.ts';
-import { goals, ratios } from './lib/ratios.ts';
+import { goals, natsGoals, ratios } from './lib/ratios.ts';
 import { describeMachine, loadAverage, writeResults } from './lib/report.ts';
 import type { Scenario } from './lib/scenario.ts';
 import { summaryLines } from './lib/summary.ts';
@@ -19,6 +19,7 @@ import type { Row } from './lib/table.ts';
 import { consumeScenario } from './scenarios/consume.ts';
 import { footprintScenario } from './scenarios/footprint.ts';
 import { latencyScenario } from './scenarios/latency.ts';
+import { natsScenario } from './scenarios/nats.ts';
 import { publishScenario } from './scenarios/publish.ts';
 import { sqliteScenario } from './scenarios/sqlite.ts';
 
@@ -28,6 +29,7 @@ const SCENARIOS: readonly Scenario[] = [
   consumeScenario,
   latencyScenario,
   footprintScenario,
+  natsScenario,
 ];
 
 const ENTRY = fileURLToPath(import.meta.url);
@@ -100,6 +102,7 @@ async function runAll({ quick, scenarios }: Selection): Promise<void> {
     results,
     ratios: ratios(results),
     goals: goals(results),
+    natsGoals: natsGoals(results),
     failures,
     load: { start: loadAtStart, end: loadAverage() },
     durationSeconds,

@@ -44,6 +44,22 @@ export interface BenchConfig {
     transactions: number;
     transactionSize: number;
   };
+  nats: {
+    /** Rounds of each measure; the median of the rounds is reported. */
+    rounds: number;
+    /** Messages published one by one, with `window` outstanding. */
+    oneByOne: number;
+    window: number;
+    /** Messages published in batches of `batchSize`. */
+    batched: number;
+    batchSize: number;
+    /** Backlog consumed and acknowledged by each consumer. */
+    consumed: number;
+    /** Push subscription: handlers running at once. */
+    concurrency: number;
+    /** Deliveries asked for at a time by either consumer. */
+    fetchSize: number;
+  };
   footprint: {
     /** Messages published, then consumed, on the local provider. */
     messages: number;
@@ -86,6 +102,16 @@ export function benchConfig(quick: boolean): BenchConfig {
       autocommit: 100_000 * scale,
       transactions: 1_000_000 * scale,
       transactionSize: 500,
+    },
+    nats: {
+      rounds: 2,
+      oneByOne: 25_000 * scale,
+      window: 1_000,
+      batched: 40_000 * scale,
+      batchSize: 1_000,
+      consumed: 25_000 * scale,
+      concurrency: 64,
+      fetchSize: 256,
     },
     footprint: {
       messages: 1_000_000 * scale,

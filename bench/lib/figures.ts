@@ -87,6 +87,35 @@ export interface FootprintFigures {
   samples: readonly MemorySample[];
 }
 
+/** One measure of the nats scenario, on the raw client or Switchyard. */
+export interface NatsSide {
+  /** Median rate of the rounds. */
+  perSecond: number;
+  /** Every round, in the order they ran. */
+  rounds: Throughput[];
+}
+
+/** One way of driving NATS: Switchyard against the raw client. */
+export interface NatsMeasure {
+  /** How it was driven, e.g. the window or the batch size. */
+  settings: Record<string, number>;
+  raw: NatsSide;
+  switchyard: NatsSide;
+  /** Switchyard's median rate over the raw client's. */
+  ratio: number;
+}
+
+/**
+ * Switchyard on the nats provider against the raw NATS client, on the
+ * same nats-server in the same run, the rounds alternating.
+ */
+export interface NatsFigures {
+  server: string;
+  oneByOne: NatsMeasure;
+  batched: NatsMeasure;
+  consume: NatsMeasure;
+}
+
 /** Everything one run measured; a scenario left out has no entry. */
 export interface BenchResults {
   publish?: PublishFigures;
@@ -94,4 +123,5 @@ export interface BenchResults {
   latency?: LatencyFigures;
   sqlite?: SqliteFigures;
   footprint?: FootprintFigures;
+  nats?: NatsFigures;
 }

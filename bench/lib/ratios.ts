@@ -9,6 +9,9 @@ import { round } from './timing.ts';
 /** Throughput goal of the local provider, publishing and consuming. */
 export const LOCAL_GOAL_PER_SECOND = 50_000;
 
+/** Least share of the raw NATS client's rate Switchyard should reach. */
+export const NATS_GOAL_RATIO = 0.9;
+
 /** One figure divided by another. */
 export interface Ratio {
   name: string;
@@ -25,9 +28,17 @@ export interface Goal {
   met: boolean;
 }
 
+/** Whether Switchyard on nats reaches {@link NATS_GOAL_RATIO} of raw. */
+export interface NatsGoal {
+  name: string;
+  ratio: number;
+  target: number;
+  met: boolean;
+}
+
 /** The ratios the figures of `results` allow; missing ones are left out. */
 export function ratios(results: BenchResults): Ratio[] {
-  const { publish, consume, sqlite } = results;
+  const { publish, consume, sqlite, nats } = results;
   const raw500 = sqlite?.transactions.perSecond;
   const rawOne = sqlite?.autocommit.perSecond;
   const list: [string, number | undefined, number | undefined][] = [
@@ -76,6 +87,21 @@ export function ratios(results: BenchResults): Ratio[] {
       consume?.local.pull.perSecond,
       consume?.memory.pull.perSecond,
     ],
+    [
+      'nats publish, window / raw client publish, window',
+      nats?.oneByOne.switchyard.perSecond,
+      nats?.oneByOne.raw.perSecond,
+    ],
+    [
+      'nats publishBatch / raw client pipelined batch',
+      nats?.batched.switchyard.perSecond,
+      nats?.batched.raw.perSecond,
+    ],
+    [
+      'nats push consume / raw client pull consume()',
+      nats?.consume.switchyard.perSecond,
+      nats?.consume.raw.perSecond,
+    ],
   ];
 
   return list.flatMap(([name, numerator, denominator]) =>
@@ -114,4 +140,22 @@ export function goals(results: BenchResults): Goal[] {
           },
         ],
   );
+}
+
+/** Switchyard's ratio to the raw NATS client against the goal. */
+export function natsGoals(results: BenchResults): NatsGoal[] {
+  const { nats } = results;
+  if (nats === undefined) return [];
+  const list: [string, number][] = [
+    ['nats publish, one by one', nats.oneByOne.ratio],
+    ['nats publishBatch', nats.batched.ratio],
+    ['nats push subscription', nats.consume.ratio],
+  ];
+
+  return list.map(([name, ratio]) => ({
+    name,
+    ratio,
+    target: NATS_GOAL_RATIO,
+    met: ratio >= NATS_GOAL_RATIO,
+  }));
 }

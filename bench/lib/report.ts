@@ -7,7 +7,7 @@ import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import type { BenchConfig } from './config.ts';
 import type { BenchResults } from './figures.ts';
-import type { Goal, Ratio } from './ratios.ts';
+import type { Goal, NatsGoal, Ratio } from './ratios.ts';
 
 /** The machine a run was made on. */
 export interface Machine {
@@ -32,6 +32,8 @@ export interface ResultsFile {
   results: BenchResults;
   ratios: Ratio[];
   goals: Goal[];
+  /** Switchyard's share of the raw NATS client's rate, per measure. */
+  natsGoals: NatsGoal[];
   /** Scenarios that failed, with their error. */
   failures: { scenario: string; error: string }[];
   /**

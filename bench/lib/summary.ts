@@ -7,7 +7,7 @@ export function summaryLines(
   file: ResultsFile,
   rows: readonly Row[],
 ): string[] {
-  const { machine, ratios, goals, failures } = file;
+  const { machine, ratios, goals, natsGoals, failures } = file;
   const lines = [
     `Switchyard bench, ${file.date}, ${machine.cpus} x ${machine.cpuModel}, node ${machine.node}${file.quick ? ', --quick' : ''}`,
     `load average ${file.load.start[0]} at the start, ${file.load.end[0]} at the end${busy(file) ? ' (the machine was busy with other work: figures are low and noisy)' : ''}`,
@@ -34,6 +34,18 @@ export function summaryLines(
     for (const goal of goals) {
       lines.push(
         `  ${goal.name.padEnd(width)}  ${perSecond(goal.perSecond).padStart(14)}  ${goal.met ? 'met' : 'MISSED'}`,
+      );
+    }
+  }
+  if (natsGoals.length > 0) {
+    const width = Math.max(...natsGoals.map((g) => g.name.length));
+    lines.push(
+      '',
+      `goal of the nats provider: ${natsGoals[0]!.target} x the raw client`,
+    );
+    for (const goal of natsGoals) {
+      lines.push(
+        `  ${goal.name.padEnd(width)}  ${goal.ratio.toFixed(2).padStart(5)} x raw  ${goal.met ? 'met' : 'MISSED'}`,
       );
     }
   }
