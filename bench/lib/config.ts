@@ -107,7 +107,7 @@ export function benchConfig(quick: boolean): BenchConfig {
       rounds: 2,
       oneByOne: 25_000 * scale,
       window: 1_000,
-      batched: 40_000 * scale,
+      batched: 30_000 * scale,
       batchSize: 1_000,
       consumed: 25_000 * scale,
       concurrency: 64,
