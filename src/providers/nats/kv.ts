@@ -57,18 +57,12 @@ export class NatsKv implements KvTransport {
     return new NatsKvStore(this.#context, kv, bucket);
   }
 
-  async list(): Promise<string[]> {
-    this.#context.lifecycle.check('list key-value buckets');
-    const names: string[] = [];
-    try {
-      for await (const status of this.#kvm.list()) {
-        const bucket = userBucket(this.#context.options, status.bucket);
-        if (bucket !== undefined) names.push(bucket);
-      }
-    } catch (error) {
-      throw natsError(error, 'list key-value buckets');
-    }
-    return names.sort();
+  list(): Promise<string[]> {
+    return listUserBuckets(
+      this.#context,
+      () => this.#kvm.list(),
+      'list key-value buckets',
+    );
   }
 
   async delete(bucket: string): Promise<void> {
@@ -117,6 +111,28 @@ export async function openKvBucket(
   } catch (error) {
     throw natsError(error, `open bucket '${resource}'`, report);
   }
+}
+
+/**
+ * The names, as the user gave them, of the buckets that `statuses` lists
+ * and that belong to this provider's prefix, sorted.
+ */
+export async function listUserBuckets(
+  context: NatsContext,
+  statuses: () => AsyncIterable<{ bucket: string }>,
+  operation: string,
+): Promise<string[]> {
+  context.lifecycle.check(operation);
+  const names: string[] = [];
+  try {
+    for await (const status of statuses()) {
+      const bucket = userBucket(context.options, status.bucket);
+      if (bucket !== undefined) names.push(bucket);
+    }
+  } catch (error) {
+    throw natsError(error, operation);
+  }
+  return names.sort();
 }
 
 /** Deletes stream `stream`; an absent stream is already deleted. */

@@ -40,8 +40,8 @@ import {
   natsError,
   notFound,
 } from './errors.ts';
-import { deleteStream } from './kv.ts';
-import { objectBucket, userBucket } from './names.ts';
+import { deleteStream, listUserBuckets } from './kv.ts';
+import { objectBucket } from './names.ts';
 
 const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 
@@ -81,18 +81,12 @@ export class NatsObjects implements ObjectTransport {
     return new NatsObjectBucket(this.#context, store, bucket, name);
   }
 
-  async list(): Promise<string[]> {
-    this.#context.lifecycle.check('list object buckets');
-    const names: string[] = [];
-    try {
-      for await (const status of this.#objm.list()) {
-        const bucket = userBucket(this.#context.options, status.bucket);
-        if (bucket !== undefined) names.push(bucket);
-      }
-    } catch (error) {
-      throw natsError(error, 'list object buckets');
-    }
-    return names.sort();
+  list(): Promise<string[]> {
+    return listUserBuckets(
+      this.#context,
+      () => this.#objm.list(),
+      'list object buckets',
+    );
   }
 
   async delete(bucket: string): Promise<void> {
