@@ -3,12 +3,17 @@
  * instance (broadcast) JetStream consumer, and deliveries settled with
  * JetStream acknowledgements.
  *
- * A fetch sends one pull request `{ batch, no_wait, expires }`: the
- * server waits up to `expires` for the first message, then sends what
- * it has and ends the request, so that a fetch returns early with what
- * is there. At most one request is open per consumer; messages that
- * arrive after a fetch returned (an aborted fetch, a request that outlived
- * it) wait for the next fetch.
+ * A fetch that waits keeps pull requests `{ batch }` open for what it
+ * asks beyond what is buffered or already requested. Those requests have
+ * no `expires`: they stay open until the server has filled them, across
+ * fetches, so that the server never finds only lapsed requests when it
+ * redelivers a message. (nats-server 2.9 counts a redelivery it could not
+ * send for want of a live request, and the message then comes back one
+ * lease later with its attempt count one too high.) A fetch returns early
+ * with what is there; messages that arrive later wait for the next fetch,
+ * and those whose lease expired while they waited are dropped, since the
+ * server delivers them again. A fetch that does not wait sends one
+ * `{ batch, no_wait }` request, which the server answers at once.
  */
 import {
   AckPolicy,
@@ -44,14 +49,17 @@ export const MAX_FETCH = 1000;
  */
 const BURST_MS = 2;
 
-/** How long a fetch that does not wait waits for the server's answer. */
+/**
+ * How long a fetch that does not wait waits for the server's answer
+ * before it gives the request up (the connection was lost).
+ */
 const NO_WAIT_ANSWER_MS = 1000;
 
 /**
- * How long past its `expires` a pull request may stay unanswered before
- * it is given up (the connection was lost and the server forgot it).
+ * Shortest pause before one fetch asks again after the server ended its
+ * requests without filling them (a lost connection, a full waiting list).
  */
-const REQUEST_GRACE_MS = 1000;
+const REPULL_MS = 250;
 
 /** Shortest pause between two lease resets of an extension, in ms. */
 const MIN_EXTEND_EVERY_MS = 50;
@@ -59,13 +67,12 @@ const MIN_EXTEND_EVERY_MS = 50;
 /** The connection's status events, stoppable at runtime. */
 type StatusEvents = AsyncIterable<Status> & { stop?(): void };
 
-/** One open pull request. */
+/** One open pull request, by its reply subject. */
 interface PullRequest {
-  subject: string;
   /** Messages the server may still send; it ends the request at 0. */
   remaining: number;
-  /** When the server ends it, in ms since the epoch. */
-  expiresAt: number;
+  /** When it is given up unanswered, in ms since the epoch. */
+  giveUpAt: number;
 }
 
 /** The JetStream configuration of a consumer of `spec`. */
@@ -125,10 +132,10 @@ export class NatsConsumer implements TransportConsumer {
   readonly #waiters = new Set<() => void>();
   /** Deliveries whose extended lease is being kept. */
   readonly extending = new Set<NatsDelivery>();
-  #request: PullRequest | undefined;
+  readonly #requests = new Map<string, PullRequest>();
   #flush: Promise<void> | undefined;
   readonly #events: StatusEvents;
-  #requests = 0;
+  #sent = 0;
   #missing = false;
   #closed = false;
 
@@ -165,32 +172,42 @@ export class NatsConsumer implements TransportConsumer {
       throw closed('fetch', `consumer '${this.spec.name}'`);
     }
     const limit = Math.max(1, Math.min(Math.floor(max) || 1, MAX_FETCH));
-    const deadline = Date.now() + Math.max(0, options.waitMs);
-    // A fetch that does not wait still waits for the server's answer.
-    let answerBy = deadline;
-    let issued = false;
+    const waits = options.waitMs >= 1;
+    let until = Date.now() + Math.max(0, options.waitMs);
+    /** The request of a fetch that does not wait, until it is answered. */
+    let answer: string | undefined;
+    let pulledAt = Number.NEGATIVE_INFINITY;
 
     for (;;) {
+      this.#dropExpired();
       const buffered = this.#buffer.length;
-      if (buffered >= limit || (buffered > 0 && !this.#request)) {
+      const requested = this.#requested();
+      if (buffered >= limit || (buffered > 0 && requested === 0)) {
         return this.#take(limit);
       }
       if (this.#closed || options.signal?.aborted) return this.#take(limit);
-      if (this.#request === undefined) {
-        if (issued && Date.now() >= deadline) return [];
-        if (this.#missing) await this.#recover();
-        const left = deadline - Date.now();
-        this.#pull(limit - buffered, left);
-        if (left < 1) answerBy = Date.now() + NO_WAIT_ANSWER_MS;
-        issued = true;
+      if (this.#missing) await this.#recover();
+
+      if (!waits) {
+        if (answer === undefined) {
+          answer = this.#pull(limit - buffered, false);
+          until = Date.now() + NO_WAIT_ANSWER_MS;
+        } else if (!this.#requests.has(answer)) {
+          return this.#take(limit);
+        }
+      } else {
+        const wanted = limit - buffered - requested;
+        if (wanted > 0 && Date.now() - pulledAt >= REPULL_MS) {
+          this.#pull(wanted, true);
+          pulledAt = Date.now();
+        }
       }
 
-      const until = Math.max(deadline, answerBy);
       const wait = buffered > 0 ? BURST_MS : until - Date.now();
       const changed = wait > 0 && (await this.#change(wait, options.signal));
       if (changed) continue;
       if (this.#buffer.length > 0 || Date.now() >= until) {
-        this.#forgetStale();
+        if (answer !== undefined) this.#giveUp(answer);
         return this.#take(limit);
       }
     }
@@ -276,24 +293,34 @@ export class NatsConsumer implements TransportConsumer {
     return this.#flush;
   }
 
-  #pull(batch: number, waitMs: number): void {
-    this.#requests += 1;
-    const subject = `${this.#inbox}.${this.#requests}`;
-    const request: Record<string, unknown> = { batch, no_wait: true };
-    // With `no_wait`, `expires` makes the server wait that long for the
-    // first message only; without it the request ends at once.
-    if (waitMs >= 1) request.expires = nanos(Math.floor(waitMs));
-    this.#request = {
-      subject,
+  /**
+   * Sends a pull request for `batch` messages: one the server keeps open
+   * until it is filled (`standing`), or one it answers at once.
+   */
+  #pull(batch: number, standing: boolean): string {
+    this.#sent += 1;
+    const subject = `${this.#inbox}.${this.#sent}`;
+    this.#requests.set(subject, {
       remaining: batch,
-      expiresAt: Date.now() + Math.max(0, waitMs),
-    };
+      giveUpAt: standing
+        ? Number.POSITIVE_INFINITY
+        : Date.now() + NO_WAIT_ANSWER_MS,
+    });
+    const request = standing ? { batch } : { batch, no_wait: true };
     const api = this.#ctx.js.apiPrefix;
     this.#ctx.nc.publish(
       `${api}.CONSUMER.MSG.NEXT.${this.names.stream}.${this.spec.name}`,
       JSON.stringify(request),
       { reply: subject },
     );
+    return subject;
+  }
+
+  /** Messages that open pull requests may still bring. */
+  #requested(): number {
+    let total = 0;
+    for (const request of this.#requests.values()) total += request.remaining;
+    return total;
   }
 
   /**
@@ -305,7 +332,7 @@ export class NatsConsumer implements TransportConsumer {
     for await (const event of events) {
       if (this.#closed) return;
       if (event.type === 'disconnect' || event.type === 'reconnect') {
-        this.#request = undefined;
+        this.#requests.clear();
         this.#wake();
       }
     }
@@ -321,10 +348,12 @@ export class NatsConsumer implements TransportConsumer {
   }
 
   #deliver(msg: Msg): void {
-    // A request the server filled ends without a status.
-    const request = this.#request;
-    if (request !== undefined && --request.remaining <= 0) {
-      this.#request = undefined;
+    // A delivery carries its stream subject, not the request it fills, so
+    // it is counted against the oldest open request; the total stays
+    // right. A request the server filled ends without a status.
+    for (const [subject, request] of this.#requests) {
+      if (--request.remaining <= 0) this.#requests.delete(subject);
+      break;
     }
     const replayTo = msg.headers?.get(REPLAY_GROUP_HEADER);
     if (replayTo && replayTo !== this.spec.name) {
@@ -344,17 +373,28 @@ export class NatsConsumer implements TransportConsumer {
   #status(msg: Msg): void {
     const code = msg.headers?.code ?? 0;
     if (code === 100) return;
-    if (this.#request?.subject === msg.subject) this.#request = undefined;
+    this.#requests.delete(msg.subject);
     const description = msg.headers?.description.toLowerCase() ?? '';
     if (code === 503 || description.includes('deleted')) this.#missing = true;
   }
 
-  /** Gives up a request the server should have ended long ago. */
-  #forgetStale(): void {
-    const request = this.#request;
-    if (request && Date.now() > request.expiresAt + REQUEST_GRACE_MS) {
-      this.#request = undefined;
+  /** Gives up a request the server should have answered by now. */
+  #giveUp(subject: string): void {
+    const request = this.#requests.get(subject);
+    if (request && Date.now() >= request.giveUpAt) {
+      this.#requests.delete(subject);
     }
+  }
+
+  /**
+   * Drops buffered deliveries whose lease expired before a fetch took
+   * them: the server delivers those again.
+   */
+  #dropExpired(): void {
+    const oldest = Date.now() - this.spec.leaseMs;
+    if ((this.#buffer[0]?.receivedAt ?? oldest) > oldest) return;
+    const live = this.#buffer.filter((d) => d.receivedAt > oldest);
+    this.#buffer.splice(0, this.#buffer.length, ...live);
   }
 
   /**
@@ -363,7 +403,7 @@ export class NatsConsumer implements TransportConsumer {
    */
   async #recover(): Promise<void> {
     this.#missing = false;
-    this.#request = undefined;
+    this.#requests.clear();
     if ((await this.#info()) !== undefined) return;
     if (this.spec.mode === 'group') {
       throw notFound('consumer', this.spec.name, {
@@ -436,6 +476,8 @@ export class NatsDelivery implements TransportDelivery {
   readonly message: WireMessage;
   readonly attempt: number;
   readonly channelSequence: number;
+  /** When it arrived, in ms since the epoch; its lease runs from then. */
+  readonly receivedAt = Date.now();
   readonly #consumer: NatsConsumer;
   readonly #reply: string;
   #extending: NodeJS.Timeout | undefined;
