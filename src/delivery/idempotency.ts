@@ -19,7 +19,7 @@ import { ConflictError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Message } from '../core/message.ts';
 import type { IdempotencyStore, TransportDelivery } from '../core/provider.ts';
-import { backoffDelay } from './backoff.ts';
+import { type Backoff, backoffDelay } from './backoff.ts';
 import { errorFields } from './errors.ts';
 import {
   ack,
@@ -29,6 +29,15 @@ import {
   runHandler,
   settleFailure,
 } from './settle.ts';
+import { sleep } from './sleep.ts';
+
+/** Pauses between attempts to complete a record. */
+const COMPLETE_BACKOFF: Backoff = {
+  initialDelayMs: 50,
+  maxDelayMs: 1_000,
+  multiplier: 2,
+  jitter: 'full',
+};
 
 /**
  * The record id of `messageId` handled by `group`: `{group}#{messageId}`.
@@ -101,9 +110,14 @@ export async function processExactlyOnce<T>(
     return;
   }
 
-  const result = await runHandler(message, delivery, env, log, (ms) =>
-    store.extend(id, { owner, leaseMs: ms }),
-  );
+  // The record is this owner's until its lease lapses: completing it is
+  // retried until then, so that a store that is down for a moment does not
+  // make the handler run twice.
+  let heldUntil = Date.now() + policy.leaseMs;
+  const result = await runHandler(message, delivery, env, log, async (ms) => {
+    await store.extend(id, { owner, leaseMs: ms });
+    heldUntil = Math.max(heldUntil, Date.now() + ms);
+  });
   if (job.abandoned) return;
 
   if (!result.ok) {
@@ -112,7 +126,11 @@ export async function processExactlyOnce<T>(
     return;
   }
 
-  const completed = await complete(store, id, owner, result.value, env, log);
+  const completed = await complete(store, id, owner, result.value, env, {
+    log,
+    job,
+    heldUntil,
+  });
   if (!completed) {
     env.stats.retried++;
     await nak(delivery, backoffDelay(delivery.attempt, policy.backoff), log);
@@ -123,7 +141,8 @@ export async function processExactlyOnce<T>(
 }
 
 /**
- * Completes the record. Returns false when it could not be written, so the
+ * Completes the record, retrying a failed write with backoff while the
+ * lease is held. Returns false when it could not be written in time, so the
  * delivery is asked for again; a lost lease (someone else took the record
  * over after it lapsed) counts as written, since that owner completes it.
  */
@@ -133,27 +152,35 @@ async function complete<T>(
   owner: string,
   value: unknown,
   env: DeliveryEnv<T>,
-  log: Logger,
+  context: { log: Logger; job: Job; heldUntil: number },
 ): Promise<boolean> {
+  const { log, job, heldUntil } = context;
   const data = serializeResult(value, log);
-  try {
-    await store.complete(id, {
-      owner,
-      ttlMs: env.policy.idempotencyTtlMs,
-      ...(data !== undefined && { data }),
-    });
-    return true;
-  } catch (error) {
-    if (error instanceof ConflictError) {
-      log.warn('idempotency lease lapsed before the handler finished', {
-        ...errorFields(error),
+  for (let failures = 1; ; failures++) {
+    try {
+      await store.complete(id, {
+        owner,
+        ttlMs: env.policy.idempotencyTtlMs,
+        ...(data !== undefined && { data }),
       });
       return true;
+    } catch (error) {
+      if (error instanceof ConflictError) {
+        log.warn('idempotency lease lapsed before the handler finished', {
+          ...errorFields(error),
+        });
+        return true;
+      }
+      const pause = backoffDelay(failures, COMPLETE_BACKOFF);
+      const retry = !job.abandoned && Date.now() + pause < heldUntil;
+      log.warn('could not complete the idempotency record', {
+        retrying: retry,
+        failures,
+        ...errorFields(error),
+      });
+      if (!retry) return false;
+      await sleep(pause);
     }
-    log.warn('could not complete the idempotency record, retrying', {
-      ...errorFields(error),
-    });
-    return false;
   }
 }
 

@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Subscription } from '../../../src/core/channel.ts';
 import { createSwitchyard } from '../../../src/core/client.ts';
-import { ConfigurationError } from '../../../src/core/errors.ts';
+import {
+  ConfigurationError,
+  TransportUnavailableError,
+} from '../../../src/core/errors.ts';
 import type { IdempotencyStore, Provider } from '../../../src/core/provider.ts';
 import type { Switchyard } from '../../../src/core/switchyard.ts';
 import { eventually, fastBackoff, memoryClient } from './helpers.ts';
@@ -115,6 +118,33 @@ describe('an exactly-once subscription', () => {
 
     expect(before).toBeDefined();
     expect(after).toBeGreaterThan((before ?? 0) + 100_000);
+  });
+
+  it('retries completing the record while it holds the lease, so the handler runs once', async () => {
+    const store = await setup();
+    let refusals = 2;
+    const flaky: IdempotencyStore = Object.create(store);
+    flaky.complete = async (id, options) => {
+      if (refusals-- > 0) {
+        throw new TransportUnavailableError('the table is unreachable');
+      }
+      return store.complete(id, options);
+    };
+    provider.idempotency!.open = async () => flaky;
+    const runs: number[] = [];
+    await blocks().publish({ hash: 'f6' }, { id: 'evt-6' });
+
+    const subscription = exactlyOnce(
+      (_m, context) => {
+        runs.push(context.attempt);
+      },
+      { leaseMs: 10_000 },
+    );
+    await eventually(() => subscription.stats.succeeded === 1);
+
+    expect(runs).toEqual([1]);
+    expect(refusals).toBe(-1);
+    expect((await store.get('indexer#evt-6'))?.status).toBe('COMPLETED');
   });
 
   it('keeps records in the table the options name', async () => {
