@@ -96,10 +96,10 @@ async function publishThroughRestart(guarantee: Guarantee): Promise<Run> {
   await server.restart();
   run.confirmedAtRestart = run.confirmed.length;
   await producer;
-  await eventually(
-    () => run.confirmed.every((id) => run.handled.has(id)),
-    { timeoutMs: 40_000, message: 'every confirmed message handled' },
-  );
+  await eventually(() => run.confirmed.every((id) => run.handled.has(id)), {
+    timeoutMs: 40_000,
+    message: 'every confirmed message handled',
+  });
   return run;
 }
 
