@@ -43,7 +43,9 @@ export const natsScenario: Scenario = {
   async run(config, progress) {
     const server = await startNatsServer();
     try {
-      const nc = await connect({ servers: server.url });
+      // The raw client gets the connection options the provider uses, so
+      // that the ratio measures Switchyard, not a client setting.
+      const nc = await connect({ servers: server.url, noAsyncTraces: true });
       const provider = await createNatsProvider({ servers: server.url });
       const clients: Clients = {
         js: jetstream(nc),

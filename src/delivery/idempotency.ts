@@ -98,6 +98,7 @@ export async function processExactlyOnce<T>(
   if (outcome.status === 'completed') {
     env.stats.duplicates++;
     log.debug('duplicate acknowledged without running the handler');
+    job.release?.();
     await ack(delivery, log);
     return;
   }
@@ -137,6 +138,7 @@ export async function processExactlyOnce<T>(
     return;
   }
   env.stats.succeeded++;
+  job.release?.();
   await ack(delivery, log);
 }
 

@@ -84,5 +84,6 @@ export async function processDelivery<T>(
   }
   stats.succeeded++;
   log.debug('message handled');
+  job.release?.();
   await ack(delivery, log);
 }

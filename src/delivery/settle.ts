@@ -43,6 +43,12 @@ export interface DeliveryEnv<T> {
  */
 export interface Job {
   abandoned: boolean;
+  /**
+   * Gives the delivery's concurrency slot to the next one once its
+   * outcome is decided and only the acknowledgement is left to send, so
+   * that the transport's round trip does not hold the slot.
+   */
+  release?(): void;
 }
 
 /** What the handler did. */

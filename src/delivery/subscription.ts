@@ -95,6 +95,8 @@ class PushSubscription<T> implements Subscription {
   readonly #abortHandlers = new AbortController();
   readonly #buffer: TransportDelivery[] = [];
   readonly #running = new Map<Promise<void>, Job>();
+  /** Deliveries holding a concurrency slot: started, not yet released. */
+  #busy = 0;
   readonly #loop: Promise<void>;
   #env: DeliveryEnv<T> | undefined;
   #consumer: TransportConsumer | undefined;
@@ -150,10 +152,7 @@ class PushSubscription<T> implements Subscription {
 
     let failures = 0;
     while (!this.#stopping) {
-      while (
-        !this.#stopping &&
-        this.#running.size >= this.#policy.concurrency
-      ) {
+      while (!this.#stopping && this.#busy >= this.#policy.concurrency) {
         await this.#nextChange();
       }
       if (this.#stopping) break;
@@ -253,10 +252,19 @@ class PushSubscription<T> implements Subscription {
     while (
       !this.#stopping &&
       this.#buffer.length > 0 &&
-      this.#running.size < this.#policy.concurrency
+      this.#busy < this.#policy.concurrency
     ) {
       const delivery = this.#buffer.shift()!;
-      const job: Job = { abandoned: false };
+      let holding = true;
+      const release = (): void => {
+        if (!holding) return;
+        holding = false;
+        this.#busy--;
+        this.#pump();
+        this.#notify();
+      };
+      const job: Job = { abandoned: false, release };
+      this.#busy++;
       this.stats.inFlight++;
       const run = processDelivery(delivery, env, job)
         .catch((error: unknown) => {
@@ -265,7 +273,7 @@ class PushSubscription<T> implements Subscription {
         .finally(() => {
           this.#running.delete(run);
           this.stats.inFlight--;
-          this.#pump();
+          release();
           this.#notify();
         });
       this.#running.set(run, job);

@@ -193,9 +193,9 @@ class NatsChannels implements ChannelTransport {
         continue;
       }
 
-      const sent = this.#ctx.js
-        // `Nats-Msg-Id` is among the headers already.
-        .publish(names.publish, message.body, { headers })
+      // `Nats-Msg-Id` is among the headers already.
+      const sent = this.#ctx.publisher
+        .publish(names.publish, message.body, headers)
         .then(
           (ack) => {
             outcomes[index] = {

@@ -17,6 +17,7 @@ import type { Logger } from '../../core/logger.ts';
 import { Lifecycle } from '../../core/provider-kit.ts';
 import { isNoResponders, natsError, PROVIDER } from './errors.ts';
 import type { ResolvedNatsOptions } from './options.ts';
+import { StreamPublisher } from './publisher.ts';
 
 /** Pause between two attempts to reach a server after a lost connection. */
 const RECONNECT_WAIT_MS = 250;
@@ -33,6 +34,8 @@ export interface NatsContext {
   readonly logger: Logger;
   /** Closes what the instance opened when the instance closes. */
   readonly lifecycle: Lifecycle;
+  /** Publishes to streams; see {@link StreamPublisher}. */
+  readonly publisher: StreamPublisher;
 }
 
 /**
@@ -90,6 +93,7 @@ export async function openNatsContext(
     options,
     logger: context.logger,
     lifecycle: new Lifecycle(PROVIDER),
+    publisher: new StreamPublisher(nc, options.connectTimeoutMs),
   };
 }
 
@@ -100,8 +104,10 @@ export async function openNatsContext(
  */
 export async function closeNatsContext(context: NatsContext): Promise<void> {
   await context.lifecycle.close();
-  if (context.nc.isClosed()) return;
-  await context.nc.drain().catch(() => context.nc.close());
+  if (!context.nc.isClosed()) {
+    await context.nc.drain().catch(() => context.nc.close());
+  }
+  context.publisher.close();
 }
 
 /** The connection options the client receives. */
@@ -118,6 +124,9 @@ export function connectionOptions(
     maxReconnectAttempts: -1,
     reconnectTimeWait: RECONNECT_WAIT_MS,
     ignoreClusterUpdates: false,
+    // Errors are wrapped with the operation that failed; the client's own
+    // stack capture on every request would cost more than the request.
+    noAsyncTraces: true,
   };
   if (options.name !== undefined) connection.name = options.name;
   if (options.user !== undefined) connection.user = options.user;

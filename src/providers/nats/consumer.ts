@@ -497,7 +497,7 @@ export class NatsDelivery implements TransportDelivery {
   ack(): Promise<void> {
     this.stopExtending();
     this.#consumer.send(this.#reply, '+ACK');
-    return this.#consumer.flushed('acknowledge');
+    return Promise.resolve();
   }
 
   nak(delayMs: number): Promise<void> {
