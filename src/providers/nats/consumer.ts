@@ -497,7 +497,7 @@ export class NatsDelivery implements TransportDelivery {
   ack(): Promise<void> {
     this.stopExtending();
     this.#consumer.send(this.#reply, '+ACK');
-    return Promise.resolve();
+    return this.#consumer.flushed('acknowledge');
   }
 
   nak(delayMs: number): Promise<void> {
