@@ -222,8 +222,15 @@ export function encodeValue<T>(codec: Codec<T>, value: T): Uint8Array {
  * mediaType('Application/JSON; charset=utf-8'); // 'application/json'
  */
 export function mediaType(contentType: string): string {
-  return (contentType.split(';', 1)[0] ?? '').trim().toLowerCase();
+  if (contentType === lastContentType) return lastMediaType;
+  lastContentType = contentType;
+  lastMediaType = (contentType.split(';', 1)[0] ?? '').trim().toLowerCase();
+  return lastMediaType;
 }
+
+// Messages of one channel share a content type: the last answer is kept.
+let lastContentType = '';
+let lastMediaType = '';
 
 function isCodec<T>(value: unknown): value is Codec<T> {
   if (typeof value !== 'object' || value === null) return false;

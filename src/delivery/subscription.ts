@@ -150,6 +150,7 @@ class PushSubscription<T> implements Subscription {
       concurrency: this.#policy.concurrency,
     });
 
+    const refillAt = Math.floor(this.#policy.batchSize / 2);
     let failures = 0;
     while (!this.#stopping) {
       while (!this.#stopping && this.#busy >= this.#policy.concurrency) {
@@ -188,7 +189,9 @@ class PushSubscription<T> implements Subscription {
       }
       this.#buffer.push(...deliveries);
       this.#pump();
-      while (!this.#stopping && this.#buffer.length > 0) {
+      // The next fetch starts when half a batch is left, so that handlers
+      // have work while the transport answers it.
+      while (!this.#stopping && this.#buffer.length > refillAt) {
         await this.#nextChange();
       }
     }

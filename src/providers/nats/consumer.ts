@@ -36,7 +36,12 @@ import type {
 import type { NatsContext } from './connection.ts';
 import { deadLetter } from './dead-letters.ts';
 import { API_CODES, apiCode, closed, natsError, notFound } from './errors.ts';
-import { fromNats, REPLAY_GROUP_HEADER } from './messages.ts';
+import {
+  fromNats,
+  type HeaderPairs,
+  headersOf,
+  REPLAY_GROUP_HEADER,
+} from './messages.ts';
 import { BROADCAST_DESCRIPTION, type ChannelStreams } from './streams.ts';
 
 /** Most deliveries one fetch returns. */
@@ -60,6 +65,9 @@ const NO_WAIT_ANSWER_MS = 1000;
  * requests without filling them (a lost connection, a full waiting list).
  */
 const REPULL_MS = 250;
+
+/** The acknowledgement payload, encoded once. */
+const ACK = new TextEncoder().encode('+ACK');
 
 /** Shortest pause between two lease resets of an extension, in ms. */
 const MIN_EXTEND_EVERY_MS = 50;
@@ -270,7 +278,7 @@ export class NatsConsumer implements TransportConsumer {
   }
 
   /** Publishes an acknowledgement without waiting for an answer. */
-  send(subject: string, payload: string): void {
+  send(subject: string, payload: string | Uint8Array): void {
     if (!this.#ctx.nc.isClosed()) this.#ctx.nc.publish(subject, payload);
   }
 
@@ -355,13 +363,14 @@ export class NatsConsumer implements TransportConsumer {
       if (--request.remaining <= 0) this.#requests.delete(subject);
       break;
     }
-    const replayTo = msg.headers?.get(REPLAY_GROUP_HEADER);
+    const headers = headersOf(msg);
+    const replayTo = replayGroupOf(headers);
     if (replayTo && replayTo !== this.spec.name) {
       // A dead letter replayed to another group: nothing for this one.
       this.send(msg.reply!, '+ACK');
       return;
     }
-    const delivery = new NatsDelivery(this, msg);
+    const delivery = new NatsDelivery(this, msg, headers);
     if (this.#closed) {
       delivery.release();
       return;
@@ -463,6 +472,16 @@ export class NatsConsumer implements TransportConsumer {
   }
 }
 
+const REPLAY_GROUP = REPLAY_GROUP_HEADER.toLowerCase();
+
+/** The group a replayed dead letter is meant for, if it is one. */
+function replayGroupOf(headers: HeaderPairs): string | undefined {
+  for (const [name, value] of headers) {
+    if (name.toLowerCase() === REPLAY_GROUP) return value;
+  }
+  return undefined;
+}
+
 /** Fields of a JetStream acknowledgement subject. */
 interface AckInfo {
   deliveryCount: number;
@@ -482,13 +501,13 @@ export class NatsDelivery implements TransportDelivery {
   readonly #reply: string;
   #extending: NodeJS.Timeout | undefined;
 
-  constructor(consumer: NatsConsumer, msg: Msg) {
+  constructor(consumer: NatsConsumer, msg: Msg, headers: HeaderPairs) {
     const info = parseAckSubject(msg.reply!);
     this.#consumer = consumer;
     this.#reply = msg.reply!;
     this.attempt = info.deliveryCount;
     this.channelSequence = info.streamSequence;
-    this.message = fromNats(consumer.names.channel, msg.headers, msg.data, {
+    this.message = fromNats(consumer.names.channel, headers, msg.data, {
       seq: info.streamSequence,
       storedAt: info.storedAt,
     });
@@ -496,7 +515,7 @@ export class NatsDelivery implements TransportDelivery {
 
   ack(): Promise<void> {
     this.stopExtending();
-    this.#consumer.send(this.#reply, '+ACK');
+    this.#consumer.send(this.#reply, ACK);
     return this.#consumer.flushed('acknowledge');
   }
 

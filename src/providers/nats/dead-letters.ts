@@ -24,6 +24,7 @@ import {
   decodeValue,
   encodeValue,
   fromNats,
+  pairsOf,
   REPLAY_GROUP_HEADER,
   toHeaders,
 } from './messages.ts';
@@ -200,7 +201,7 @@ function toDeadLetter(
   const read = (name: string) => headers?.get(name) ?? '';
   const storedAt = stored.time.getTime();
   return {
-    message: fromNats(names.channel, headers, body, {
+    message: fromNats(names.channel, pairsOf(headers), body, {
       seq: Number(read(DEAD_LETTER_HEADERS.sequence)) || entry,
       storedAt,
     }),

@@ -14,7 +14,7 @@
  * `application/json`; `publishedAt` the time the stream stored it; the
  * publisher `nats`; the sequence its stream sequence.
  */
-import { type MsgHdrs, MsgHdrsImpl } from '@nats-io/transport-node';
+import { type Msg, type MsgHdrs, MsgHdrsImpl } from '@nats-io/transport-node';
 import type { WireMessage } from '../../core/message.ts';
 
 /** Header of the id the stream's duplicate window compares. */
@@ -100,6 +100,83 @@ export function toHeaders(message: WireMessage, msgId = message.id): MsgHdrs {
   return h;
 }
 
+/** Header names and first values of a message, as they came. */
+export type HeaderPairs = Iterable<readonly [name: string, value: string]>;
+
+/** The first value of each header in `headers`. */
+export function* pairsOf(
+  headers: MsgHdrs | undefined,
+): Generator<[string, string]> {
+  if (headers === undefined) return;
+  for (const [key, values] of headers) {
+    const value = values[0];
+    if (value !== undefined) yield [key, value];
+  }
+}
+
+/** What the client keeps of a received message besides its API. */
+interface ReceivedParts {
+  _msg?: { hdr?: unknown };
+  _rdata?: unknown;
+}
+
+const utf8 = new TextDecoder();
+
+/**
+ * The headers of a received message. The client's header object checks
+ * and canonicalises every name, which costs more than the rest of a
+ * delivery, so the header block is read here directly where the client
+ * keeps it (its length and the raw bytes), and through `msg.headers`
+ * where it does not.
+ */
+export function headersOf(msg: Msg): HeaderPairs {
+  const { _msg: parsed, _rdata: data } = msg as unknown as ReceivedParts;
+  const length = parsed?.hdr;
+  if (typeof length !== 'number' || !(data instanceof Uint8Array)) {
+    return [...pairsOf(msg.headers)];
+  }
+  if (length <= 0) return [];
+  return parseHeaderBlock(data.subarray(0, length));
+}
+
+/**
+ * The name/value pairs of a header block, `NATS/1.0\r\nName: value\r\n…
+ * \r\n`, in order; a line without a colon is skipped.
+ */
+export function parseHeaderBlock(block: Uint8Array): [string, string][] {
+  const text = utf8.decode(block);
+  const pairs: [string, string][] = [];
+  let at = text.indexOf('\r\n');
+  if (at < 0) return pairs;
+  at += 2;
+  while (at < text.length) {
+    const end = text.indexOf('\r\n', at);
+    const stop = end < 0 ? text.length : end;
+    if (stop === at) break;
+    const colon = text.indexOf(':', at);
+    if (colon > at && colon < stop) {
+      pairs.push([
+        text.slice(at, colon).trim(),
+        text.slice(colon + 1, stop).trim(),
+      ]);
+    }
+    at = stop + 2;
+  }
+  return pairs;
+}
+
+/** The fields of a message the `ce-*` headers set. */
+interface Fields {
+  id?: string;
+  source?: string;
+  time?: string;
+  sequence?: string;
+  publisherid?: string;
+  orderingkey?: string;
+  traceparent?: string;
+  tracestate?: string;
+}
+
 /**
  * The message of a JetStream message on `channel`: from its `ce-*`
  * headers, or with the defaults of a plain message where they are
@@ -107,50 +184,65 @@ export function toHeaders(message: WireMessage, msgId = message.id): MsgHdrs {
  */
 export function fromNats(
   channel: string,
-  headers: MsgHdrs | undefined,
+  headers: HeaderPairs,
   body: Uint8Array,
   position: StoredPosition,
 ): WireMessage {
-  const fields = new Map<string, string>();
+  const fields: Fields = {};
   const attributes: Record<string, string> = {};
   let msgId: string | undefined;
   let contentType: string | undefined;
-  if (headers !== undefined) {
-    for (const [key, values] of headers) {
-      const value = values[0];
-      if (value === undefined) continue;
-      const name = key.toLowerCase();
-      if (name.startsWith('ce-')) {
-        const field = name.slice(3);
-        const decoded = decodeValue(value);
-        if (KNOWN.has(field)) fields.set(field, decoded);
-        else attributes[field] = decoded;
-      } else if (name === 'content-type') {
-        contentType = value;
-      } else if (name === 'nats-msg-id') {
-        msgId = value;
+  for (const [key, value] of headers) {
+    const name = key.toLowerCase();
+    if (name.startsWith('ce-')) {
+      const field = name.slice(3);
+      const decoded = decodeValue(value);
+      if (KNOWN.has(field)) {
+        if (field in FIELD_NAMES) fields[field as keyof Fields] = decoded;
+      } else {
+        attributes[field] = decoded;
       }
+    } else if (name === 'content-type') {
+      contentType = value;
+    } else if (name === 'nats-msg-id') {
+      msgId = value;
     }
   }
 
   const message: WireMessage = {
-    id: fields.get('id') ?? msgId ?? String(position.seq),
+    id: fields.id ?? msgId ?? String(position.seq),
     channel,
     body,
     contentType: contentType ?? DEFAULT_CONTENT_TYPE,
     attributes,
-    publishedAt: timeOf(fields.get('time')) ?? position.storedAt,
+    publishedAt: timeOf(fields.time) ?? position.storedAt,
     publisherId: publisherOf(fields),
-    sequence: sequenceOf(fields.get('sequence')) ?? position.seq,
+    sequence: sequenceOf(fields.sequence) ?? position.seq,
   };
-  const orderingKey = fields.get('orderingkey');
-  if (orderingKey !== undefined) message.orderingKey = orderingKey;
-  const traceparent = fields.get('traceparent');
-  if (traceparent !== undefined) message.traceparent = traceparent;
-  const tracestate = fields.get('tracestate');
-  if (tracestate !== undefined) message.tracestate = tracestate;
+  if (fields.orderingkey !== undefined) {
+    message.orderingKey = fields.orderingkey;
+  }
+  if (fields.traceparent !== undefined) {
+    message.traceparent = fields.traceparent;
+  }
+  if (fields.tracestate !== undefined) message.tracestate = fields.tracestate;
   return message;
 }
+
+/** The {@link Fields} keys, for a lookup without a prototype chain. */
+const FIELD_NAMES: Record<keyof Fields, true> = Object.assign(
+  Object.create(null) as Record<keyof Fields, true>,
+  {
+    id: true,
+    source: true,
+    time: true,
+    sequence: true,
+    publisherid: true,
+    orderingkey: true,
+    traceparent: true,
+    tracestate: true,
+  } as const,
+);
 
 /**
  * A header value as it may travel: printable ASCII as it is, anything
@@ -195,10 +287,9 @@ function sourceOf(publisherId: string): string {
   return lastSource;
 }
 
-function publisherOf(fields: Map<string, string>): string {
-  const explicit = fields.get('publisherid');
-  if (explicit !== undefined) return explicit;
-  const source = fields.get('source');
+function publisherOf(fields: Fields): string {
+  if (fields.publisherid !== undefined) return fields.publisherid;
+  const { source } = fields;
   if (source === undefined) return FOREIGN_PUBLISHER;
   if (!source.startsWith(SOURCE_PREFIX)) return source;
   try {
