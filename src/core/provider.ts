@@ -153,17 +153,27 @@ export type TransportPublishOutcome =
   | { ok: true; channelSequence?: number; duplicate: boolean }
   | { ok: false; error: Error };
 
+/** Options of {@link TransportConsumer.fetch}. */
+export interface FetchOptions {
+  waitMs: number;
+  signal?: AbortSignal;
+  /** The caller fetches again at once; see `fetch`. Default false. */
+  prefetch?: boolean;
+}
+
 /** An open consumer. */
 export interface TransportConsumer {
   /**
    * Returns up to `max` deliveries, waiting up to `waitMs` for the first if
    * none is ready (long polling), and returning early with what it has.
    * Resolves with what it has (possibly none) when `signal` aborts.
+   *
+   * `prefetch` says the caller fetches again as soon as it has handed
+   * these out (a running subscription), so a transport may ask for the
+   * next batch before it returns this one; deliveries it receives
+   * meanwhile wait for that next fetch, their leases running.
    */
-  fetch(
-    max: number,
-    options: { waitMs: number; signal?: AbortSignal },
-  ): Promise<TransportDelivery[]>;
+  fetch(max: number, options: FetchOptions): Promise<TransportDelivery[]>;
   /**
    * Stops the consumer. Deliveries not acknowledged return to the channel
    * when their lease expires (or at once, where the transport can). A

@@ -163,6 +163,7 @@ class PushSubscription<T> implements Subscription {
         deliveries = await consumer.fetch(this.#policy.batchSize, {
           waitMs: this.#policy.waitMs,
           signal: this.#stopFetching.signal,
+          prefetch: true,
         });
         failures = 0;
       } catch (error) {

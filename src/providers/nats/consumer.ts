@@ -30,6 +30,7 @@ import {
 import type { WireMessage } from '../../core/message.ts';
 import type {
   ConsumerSpec,
+  FetchOptions,
   TransportConsumer,
   TransportDelivery,
 } from '../../core/provider.ts';
@@ -174,7 +175,7 @@ export class NatsConsumer implements TransportConsumer {
 
   async fetch(
     max: number,
-    options: { waitMs: number; signal?: AbortSignal },
+    options: FetchOptions,
   ): Promise<TransportDelivery[]> {
     if (this.#closed) {
       throw closed('fetch', `consumer '${this.spec.name}'`);
@@ -191,7 +192,7 @@ export class NatsConsumer implements TransportConsumer {
       const buffered = this.#buffer.length;
       const requested = this.#requested();
       if (buffered >= limit || (buffered > 0 && requested === 0)) {
-        return this.#take(limit);
+        return this.#take(limit, options.prefetch === true && waits);
       }
       if (this.#closed || options.signal?.aborted) return this.#take(limit);
       if (this.#missing) await this.#recover();
@@ -446,8 +447,18 @@ export class NatsConsumer implements TransportConsumer {
     }
   }
 
-  #take(limit: number): NatsDelivery[] {
-    return this.#buffer.splice(0, limit);
+  /**
+   * Hands out up to `limit` buffered deliveries. With `ahead`, a full
+   * batch (a backlog) asks the server for the next one at once, so that
+   * it sends while the caller handles this one.
+   */
+  #take(limit: number, ahead = false): NatsDelivery[] {
+    const taken = this.#buffer.splice(0, limit);
+    if (ahead && taken.length === limit) {
+      const wanted = limit - this.#buffer.length - this.#requested();
+      if (wanted > 0) this.#pull(wanted, true);
+    }
+    return taken;
   }
 
   /** Resolves true on a change, false after `ms` or when `signal` aborts. */

@@ -194,18 +194,41 @@ export function fromNats(
   let contentType: string | undefined;
   for (const [key, value] of headers) {
     const name = key.toLowerCase();
-    if (name.startsWith('ce-')) {
-      const field = name.slice(3);
-      const decoded = decodeValue(value);
-      if (KNOWN.has(field)) {
-        if (field in FIELD_NAMES) fields[field as keyof Fields] = decoded;
-      } else {
-        attributes[field] = decoded;
-      }
-    } else if (name === 'content-type') {
-      contentType = value;
-    } else if (name === 'nats-msg-id') {
-      msgId = value;
+    switch (name) {
+      case 'ce-id':
+        fields.id = decodeValue(value);
+        break;
+      case 'ce-source':
+        fields.source = decodeValue(value);
+        break;
+      case 'ce-time':
+        fields.time = decodeValue(value);
+        break;
+      case 'ce-sequence':
+        fields.sequence = decodeValue(value);
+        break;
+      case 'ce-publisherid':
+        fields.publisherid = decodeValue(value);
+        break;
+      case 'ce-orderingkey':
+        fields.orderingkey = decodeValue(value);
+        break;
+      case 'ce-traceparent':
+        fields.traceparent = decodeValue(value);
+        break;
+      case 'ce-tracestate':
+        fields.tracestate = decodeValue(value);
+        break;
+      case 'content-type':
+        contentType = value;
+        break;
+      case 'nats-msg-id':
+        msgId = value;
+        break;
+      default:
+        if (name.startsWith('ce-') && !KNOWN.has(name.slice(3))) {
+          attributes[name.slice(3)] = decodeValue(value);
+        }
     }
   }
 
@@ -228,21 +251,6 @@ export function fromNats(
   if (fields.tracestate !== undefined) message.tracestate = fields.tracestate;
   return message;
 }
-
-/** The {@link Fields} keys, for a lookup without a prototype chain. */
-const FIELD_NAMES: Record<keyof Fields, true> = Object.assign(
-  Object.create(null) as Record<keyof Fields, true>,
-  {
-    id: true,
-    source: true,
-    time: true,
-    sequence: true,
-    publisherid: true,
-    orderingkey: true,
-    traceparent: true,
-    tracestate: true,
-  } as const,
-);
 
 /**
  * A header value as it may travel: printable ASCII as it is, anything
@@ -287,10 +295,22 @@ function sourceOf(publisherId: string): string {
   return lastSource;
 }
 
+let lastReadSource = '';
+let lastReadPublisher = FOREIGN_PUBLISHER;
+
+/** The publisher of a message; the last source read is kept, as it repeats. */
 function publisherOf(fields: Fields): string {
   if (fields.publisherid !== undefined) return fields.publisherid;
   const { source } = fields;
   if (source === undefined) return FOREIGN_PUBLISHER;
+  if (source !== lastReadSource) {
+    lastReadSource = source;
+    lastReadPublisher = publisherOfSource(source);
+  }
+  return lastReadPublisher;
+}
+
+function publisherOfSource(source: string): string {
   if (!source.startsWith(SOURCE_PREFIX)) return source;
   try {
     return decodeURIComponent(source.slice(SOURCE_PREFIX.length));
