@@ -6,6 +6,7 @@
  */
 import {
   ClosedError,
+  ConfigurationError,
   ConflictError,
   type ErrorDetails,
   NotFoundError,
@@ -105,4 +106,55 @@ export class Lifecycle {
     this.#open.clear();
     await Promise.allSettled(open.map((resource) => resource.close()));
   }
+}
+
+/** Checks of a provider's options that refuse a bad value alike everywhere. */
+export interface OptionChecks {
+  /** Throws for a field of `options` that is not in `known`. */
+  rejectUnknown(
+    options: Record<string, unknown>,
+    known: Iterable<string>,
+  ): void;
+  /** Whether `value` is a safe integer of at least `min`. */
+  isInteger(value: unknown, min: number): value is number;
+  /**
+   * A ConfigurationError that names `field`, the rule it breaks and the
+   * value received.
+   */
+  invalid(field: string, value: unknown, rule: string): ConfigurationError;
+}
+
+/**
+ * The option checks of `provider`, whose errors carry its name.
+ *
+ * @example
+ * ```ts
+ * const { rejectUnknown, isInteger, invalid } = optionChecks('nats');
+ * if (!isInteger(timeoutMs, 100)) throw invalid('timeoutMs', timeoutMs, 'must be an integer of at least 100');
+ * ```
+ */
+export function optionChecks(provider: string): OptionChecks {
+  return {
+    rejectUnknown(options, known) {
+      const fields = new Set(known);
+      for (const field of Object.keys(options)) {
+        if (fields.has(field) || options[field] === undefined) continue;
+        throw new ConfigurationError(
+          `${field} is not an option of the ${provider} provider (known: ${[...fields].join(', ')})`,
+          { field, value: options[field], details: { provider } },
+        );
+      }
+    },
+    isInteger(value: unknown, min: number): value is number {
+      return (
+        typeof value === 'number' && Number.isSafeInteger(value) && value >= min
+      );
+    },
+    invalid(field, value, rule) {
+      return new ConfigurationError(
+        `${field} ${rule}, got ${JSON.stringify(value) ?? String(value)}`,
+        { field, value, details: { provider } },
+      );
+    },
+  };
 }

@@ -1,6 +1,6 @@
 /** Options of the local provider: defaults and validation. */
 import { resolve } from 'node:path';
-import { ConfigurationError } from '../../core/errors.ts';
+import { optionChecks } from '../../core/provider-kit.ts';
 import { PROVIDER } from './support.ts';
 
 /** Options of {@link createLocalProvider}. */
@@ -52,6 +52,8 @@ export const LOCAL_DEFAULTS: ResolvedLocalOptions = {
 
 const FIELDS = new Set(Object.keys(LOCAL_DEFAULTS));
 
+const { rejectUnknown, isInteger, invalid } = optionChecks(PROVIDER);
+
 /**
  * Validates options and applies the defaults. Throws a ConfigurationError
  * naming the field and the value received.
@@ -59,14 +61,7 @@ const FIELDS = new Set(Object.keys(LOCAL_DEFAULTS));
 export function resolveLocalOptions(
   options: Record<string, unknown> = {},
 ): ResolvedLocalOptions {
-  for (const field of Object.keys(options)) {
-    if (!FIELDS.has(field) && options[field] !== undefined) {
-      throw new ConfigurationError(
-        `${field} is not an option of the local provider (known: ${[...FIELDS].join(', ')})`,
-        { field, value: options[field], details: { provider: PROVIDER } },
-      );
-    }
-  }
+  rejectUnknown(options, FIELDS);
   const {
     dataDir = LOCAL_DEFAULTS.dataDir,
     maxPayloadBytes = LOCAL_DEFAULTS.maxPayloadBytes,
@@ -119,17 +114,4 @@ export function resolveLocalOptions(
     pollIntervalMs,
     broadcastInactiveMs,
   };
-}
-
-function isInteger(value: unknown, min: number): value is number {
-  return (
-    typeof value === 'number' && Number.isSafeInteger(value) && value >= min
-  );
-}
-
-function invalid(field: string, value: unknown, rule: string) {
-  return new ConfigurationError(
-    `${field} ${rule}, got ${JSON.stringify(value) ?? String(value)}`,
-    { field, value, details: { provider: PROVIDER } },
-  );
 }

@@ -1,5 +1,5 @@
 /** Options of the memory provider: defaults and validation. */
-import { ConfigurationError } from '../../core/errors.ts';
+import { optionChecks } from '../../core/provider-kit.ts';
 
 /** Options of {@link createMemoryProvider}. */
 export interface MemoryProviderOptions {
@@ -29,6 +29,8 @@ export const MEMORY_DEFAULTS: ResolvedMemoryOptions = {
 
 const FIELDS = new Set(Object.keys(MEMORY_DEFAULTS));
 
+const { rejectUnknown, isInteger, invalid } = optionChecks('memory');
+
 /**
  * Validates options and applies the defaults. Throws a ConfigurationError
  * naming the field and the value received.
@@ -36,14 +38,7 @@ const FIELDS = new Set(Object.keys(MEMORY_DEFAULTS));
 export function resolveMemoryOptions(
   options: Record<string, unknown> = {},
 ): ResolvedMemoryOptions {
-  for (const field of Object.keys(options)) {
-    if (!FIELDS.has(field) && options[field] !== undefined) {
-      throw new ConfigurationError(
-        `${field} is not an option of the memory provider (known: ${[...FIELDS].join(', ')})`,
-        { field, value: options[field] },
-      );
-    }
-  }
+  rejectUnknown(options, FIELDS);
   const { namespace, maxPayloadBytes, dedupWindowMs } = options;
 
   if (
@@ -75,17 +70,4 @@ export function resolveMemoryOptions(
     dedupWindowMs:
       (dedupWindowMs as number | undefined) ?? MEMORY_DEFAULTS.dedupWindowMs,
   };
-}
-
-function isInteger(value: unknown, min: number): boolean {
-  return (
-    typeof value === 'number' && Number.isSafeInteger(value) && value >= min
-  );
-}
-
-function invalid(field: string, value: unknown, rule: string) {
-  return new ConfigurationError(
-    `${field} ${rule}, got ${JSON.stringify(value) ?? String(value)}`,
-    { field, value, details: { provider: 'memory' } },
-  );
 }

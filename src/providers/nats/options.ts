@@ -1,5 +1,5 @@
 /** Options of the nats provider: defaults and validation. */
-import { ConfigurationError } from '../../core/errors.ts';
+import { optionChecks } from '../../core/provider-kit.ts';
 import { PROVIDER } from './errors.ts';
 
 /** Options of {@link createNatsProvider}. */
@@ -76,6 +76,8 @@ const FIELDS = [
 /** Letters, digits, `-` and `_`: safe in stream names and subjects. */
 const PREFIX = /^[A-Za-z0-9_-]{1,32}$/;
 
+const { rejectUnknown, isInteger, invalid } = optionChecks(PROVIDER);
+
 /**
  * Validates options and applies the defaults. Throws a ConfigurationError
  * naming the field and the value received; credentials are never echoed.
@@ -83,14 +85,7 @@ const PREFIX = /^[A-Za-z0-9_-]{1,32}$/;
 export function resolveNatsOptions(
   options: Record<string, unknown> = {},
 ): ResolvedNatsOptions {
-  for (const field of Object.keys(options)) {
-    if (!FIELDS.includes(field) && options[field] !== undefined) {
-      throw new ConfigurationError(
-        `${field} is not an option of the nats provider (known: ${FIELDS.join(', ')})`,
-        { field, value: options[field], details: { provider: PROVIDER } },
-      );
-    }
-  }
+  rejectUnknown(options, FIELDS);
   const {
     servers = NATS_DEFAULTS.servers,
     connectTimeoutMs = NATS_DEFAULTS.connectTimeoutMs,
@@ -172,17 +167,4 @@ export function resolveNatsOptions(
 
 function isPrefix(value: unknown): value is string {
   return typeof value === 'string' && PREFIX.test(value);
-}
-
-function isInteger(value: unknown, min: number): value is number {
-  return (
-    typeof value === 'number' && Number.isSafeInteger(value) && value >= min
-  );
-}
-
-function invalid(field: string, value: unknown, rule: string) {
-  return new ConfigurationError(
-    `${field} ${rule}, got ${JSON.stringify(value) ?? String(value)}`,
-    { field, value, details: { provider: PROVIDER } },
-  );
 }
