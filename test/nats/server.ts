@@ -6,9 +6,12 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, terminate } from '../support/processes.ts';
+
+export { freePort };
 
 /** The nats-server binary: `NATS_SERVER_BIN`, or the one on the PATH. */
 const BINARY = process.env.NATS_SERVER_BIN ?? 'nats-server';
@@ -102,21 +105,6 @@ export async function startNatsServer(
   };
 }
 
-/** A port nobody listens on now, chosen by the system. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') {
-    throw new Error('no free port');
-  }
-  return address.port;
-}
-
 async function launch(port: number, args: string[]): Promise<ChildProcess> {
   const child = spawn(BINARY, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let output = '';
@@ -170,16 +158,4 @@ function answers(port: number): Promise<boolean> {
     });
     socket.connect(port, '127.0.0.1');
   });
-}
-
-/** Stops `child` by its pid: SIGTERM, then SIGKILL if it lingers. */
-async function terminate(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) =>
-    child.once('exit', () => resolve()),
-  );
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
 }
