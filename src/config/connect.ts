@@ -37,6 +37,37 @@ export interface ConnectOptions extends LoadConfigOptions {
 export async function connect(
   options: ConnectOptions = {},
 ): Promise<Switchyard> {
+  const started = await startProviders(options);
+  started.logger.info('switchyard connected', {
+    provider: started.config.provider,
+    parts: started.config.parts,
+    instanceId: started.instanceId,
+  });
+
+  return createSwitchyard(started);
+}
+
+/** The providers a configuration selects, started. */
+export interface StartedProviders {
+  config: SwitchyardConfig;
+  /** The provider of every part not given in `parts`. */
+  provider: Provider;
+  /** The provider chosen for each part the configuration names. */
+  parts: Partial<Record<Part, Provider>>;
+  logger: Logger;
+  instanceId: string;
+}
+
+/**
+ * What {@link connect} does before it builds the client: loads the
+ * configuration and starts each provider it selects, once. For runtimes
+ * that need the providers themselves (their idempotency tables, their
+ * channel transport) as well as a client built on them. Throws as
+ * `connect` does; on a failure, the providers already started are closed.
+ */
+export async function startProviders(
+  options: ConnectOptions = {},
+): Promise<StartedProviders> {
   const config = await loadConfig(options);
   const logger = options.logger ?? silentLogger;
   const instanceId = options.instanceId ?? randomUUID().slice(0, 12);
@@ -56,18 +87,14 @@ export async function connect(
     const name = config.parts[part];
     if (name) parts[part] = started.get(name)!;
   }
-  logger.info('switchyard connected', {
-    provider: config.provider,
-    parts: config.parts,
-    instanceId,
-  });
 
-  return createSwitchyard({
+  return {
+    config,
     provider: started.get(config.provider)!,
     parts,
     logger,
     instanceId,
-  });
+  };
 }
 
 function providersOf(config: SwitchyardConfig): string[] {

@@ -1,4 +1,9 @@
-export { type ConnectOptions, connect } from './connect.ts';
+export {
+  type ConnectOptions,
+  connect,
+  type StartedProviders,
+  startProviders,
+} from './connect.ts';
 export { CONFIG_FILES, type LoadConfigOptions, loadConfig } from './load.ts';
 export {
   loadProvider,
