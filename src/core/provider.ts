@@ -146,6 +146,19 @@ export interface ChannelTransport {
   ): Promise<number>;
   /** Removes dead letters. Returns how many. */
   purgeDeadLetters(channel: string): Promise<number>;
+
+  /**
+   * Stores a message as a dead letter of `channel`, for a delivery that
+   * reached its group outside a consumer of this transport (a Lambda
+   * event source mapping hands records over without a
+   * `TransportDelivery`). The caller then removes the original from the
+   * group's queue. Optional: a runtime without it leaves the message to
+   * the transport's own dead-lettering.
+   */
+  deadLetter?(
+    channel: string,
+    letter: Omit<DeadLetter, 'deadLetteredAt'>,
+  ): Promise<void>;
 }
 
 /** The outcome of publishing one message. */
