@@ -8,8 +8,7 @@
  * `AWS_EC2_METADATA_DISABLED`, so that no SDK client of the test process
  * looks for credentials on the network.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { freePort, terminate } from '../support/processes.ts';
+import { freePort, startServer, terminate } from '../support/processes.ts';
 
 /** The moto_server binary: `MOTO_SERVER_BIN`, or the one on the PATH. */
 const BINARY = process.env.MOTO_SERVER_BIN ?? 'moto_server';
@@ -27,13 +26,6 @@ process.env.AWS_DEFAULT_REGION = TEST_REGION;
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
 delete process.env.AWS_PROFILE;
 delete process.env.AWS_SESSION_TOKEN;
-
-/** Servers started by this process and not stopped yet. */
-const running = new Set<ChildProcess>();
-
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
 
 /** A running moto server. */
 export interface MotoServer {
@@ -61,30 +53,12 @@ export interface MotoServer {
 export async function startMotoServer(): Promise<MotoServer> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn(BINARY, ['-H', '127.0.0.1', '-p', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, MOTO_CALL_RESET_API: 'true' },
-  });
-  let output = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-4000);
-  });
-  const exited = new Promise<never>((_, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) =>
-      reject(new Error(`moto_server exited with ${code}: ${output}`)),
-    );
-  });
-  exited.catch(() => {});
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-
-  try {
-    await Promise.race([waitForHttp(endpoint), exited]);
-  } catch (error) {
-    await terminate(child);
-    throw error;
-  }
+  const child = await startServer(
+    BINARY,
+    ['-H', '127.0.0.1', '-p', String(port)],
+    () => waitForHttp(endpoint),
+    { ...process.env, MOTO_CALL_RESET_API: 'true' },
+  );
 
   return {
     endpoint,

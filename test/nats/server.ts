@@ -4,12 +4,12 @@
  * folder, so the tests pass whatever already listens on 4222, and stops
  * it by its process id.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, terminate } from '../support/processes.ts';
+import { freePort, startServer, terminate } from '../support/processes.ts';
 
 export { freePort };
 
@@ -18,15 +18,6 @@ const BINARY = process.env.NATS_SERVER_BIN ?? 'nats-server';
 
 /** How long a server may take to answer after it was started. */
 const START_TIMEOUT_MS = 15_000;
-
-/** Servers started by this process and not stopped yet. */
-const running = new Set<ChildProcess>();
-
-// A test process that ends without stopping its servers (a hook that
-// timed out, a worker torn down) takes them with it.
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
-});
 
 /** A running test server. */
 export interface NatsTestServer {
@@ -105,29 +96,8 @@ export async function startNatsServer(
   };
 }
 
-async function launch(port: number, args: string[]): Promise<ChildProcess> {
-  const child = spawn(BINARY, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let output = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-4000);
-  });
-  const exited = new Promise<never>((_, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) =>
-      reject(new Error(`nats-server exited with ${code}: ${output}`)),
-    );
-  });
-  exited.catch(() => {});
-
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  try {
-    await Promise.race([waitForInfo(port), exited]);
-  } catch (error) {
-    await terminate(child);
-    throw error;
-  }
-  return child;
+function launch(port: number, args: string[]): Promise<ChildProcess> {
+  return startServer(BINARY, args, () => waitForInfo(port));
 }
 
 /** Resolves once the server on `port` sends its INFO line. */
