@@ -1,7 +1,6 @@
 import type { headers, Msg } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { WireMessage } from '../../src/core/message.ts';
-import type { NatsContext } from '../../src/providers/nats/connection.ts';
 import {
   fromNats,
   headersOf,
@@ -9,26 +8,9 @@ import {
   parseHeaderBlock,
   toHeaders,
 } from '../../src/providers/nats/messages.ts';
-import {
-  bucketName,
-  bytes,
-  closeNatsContext,
-  openContext,
-} from './fixtures.ts';
-import { type NatsTestServer, startNatsServer } from './server.ts';
+import { bucketName, bytes, serverForFile } from './fixtures.ts';
 
-let server: NatsTestServer;
-let ctx: NatsContext;
-
-beforeAll(async () => {
-  server = await startNatsServer();
-  ctx = await openContext(server);
-});
-
-afterAll(async () => {
-  await closeNatsContext(ctx);
-  await server.stop();
-});
+const shared = serverForFile();
 
 /** Sends `body` with `hdrs` to a subject of its own and returns it received. */
 async function roundTrip(
@@ -37,14 +19,18 @@ async function roundTrip(
 ): Promise<Msg> {
   const subject = `${bucketName('echo')}.msg`;
   const received = new Promise<Msg>((resolve) => {
-    const sub = ctx.nc.subscribe(subject, {
+    const sub = shared.ctx.nc.subscribe(subject, {
       max: 1,
       callback: (_error, msg) => resolve(msg),
     });
     void sub;
   });
-  await ctx.nc.flush();
-  ctx.nc.publish(subject, body, hdrs === undefined ? {} : { headers: hdrs });
+  await shared.ctx.nc.flush();
+  shared.ctx.nc.publish(
+    subject,
+    body,
+    hdrs === undefined ? {} : { headers: hdrs },
+  );
   return received;
 }
 

@@ -1,32 +1,14 @@
 import { headers } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import {
   TimeoutError,
   TransportUnavailableError,
 } from '../../src/core/errors.ts';
-import type { NatsContext } from '../../src/providers/nats/connection.ts';
 import { natsError } from '../../src/providers/nats/errors.ts';
 import { StreamPublisher } from '../../src/providers/nats/publisher.ts';
-import {
-  bucketName,
-  bytes,
-  closeNatsContext,
-  openContext,
-} from './fixtures.ts';
-import { type NatsTestServer, startNatsServer } from './server.ts';
+import { bucketName, bytes, serverForFile } from './fixtures.ts';
 
-let server: NatsTestServer;
-let ctx: NatsContext;
-
-beforeAll(async () => {
-  server = await startNatsServer();
-  ctx = await openContext(server);
-});
-
-afterAll(async () => {
-  await closeNatsContext(ctx);
-  await server.stop();
-});
+const shared = serverForFile();
 
 /** Headers carrying `Nats-Msg-Id: id`. */
 function withId(id: string) {
@@ -38,14 +20,14 @@ function withId(id: string) {
 /** A stream `{stem}-…` with subjects `{name}.*`; returns its name. */
 async function stream(stem: string): Promise<string> {
   const name = bucketName(stem);
-  await ctx.jsm.streams.add({ name, subjects: [`${name}.*`] });
+  await shared.ctx.jsm.streams.add({ name, subjects: [`${name}.*`] });
   return name;
 }
 
 describe('the stream publisher', () => {
   test('resolves with the stream sequence, and a re-sent id as a duplicate', async () => {
     const name = await stream('acks');
-    const publisher = new StreamPublisher(ctx.nc, 2_000);
+    const publisher = new StreamPublisher(shared.ctx.nc, 2_000);
 
     const first = await publisher.publish(
       `${name}.msg`,
@@ -70,7 +52,7 @@ describe('the stream publisher', () => {
   });
 
   test('a subject no stream stores fails as no responders, mapped to TransportUnavailableError', async () => {
-    const publisher = new StreamPublisher(ctx.nc, 2_000);
+    const publisher = new StreamPublisher(shared.ctx.nc, 2_000);
 
     const failure = await publisher
       .publish(`${bucketName('nowhere')}.msg`, bytes('x'), withId('m1'))
@@ -84,9 +66,9 @@ describe('the stream publisher', () => {
 
   test('a subject whose listener never answers fails with a timeout', async () => {
     const subject = `${bucketName('silent')}.msg`;
-    const listener = ctx.nc.subscribe(subject, { callback: () => {} });
-    await ctx.nc.flush();
-    const publisher = new StreamPublisher(ctx.nc, 300);
+    const listener = shared.ctx.nc.subscribe(subject, { callback: () => {} });
+    await shared.ctx.nc.flush();
+    const publisher = new StreamPublisher(shared.ctx.nc, 300);
 
     const failure = await publisher
       .publish(subject, bytes('x'), withId('m1'))
@@ -101,9 +83,9 @@ describe('the stream publisher', () => {
 
   test('closing fails the publishes still waiting', async () => {
     const subject = `${bucketName('pending')}.msg`;
-    const listener = ctx.nc.subscribe(subject, { callback: () => {} });
-    await ctx.nc.flush();
-    const publisher = new StreamPublisher(ctx.nc, 10_000);
+    const listener = shared.ctx.nc.subscribe(subject, { callback: () => {} });
+    await shared.ctx.nc.flush();
+    const publisher = new StreamPublisher(shared.ctx.nc, 10_000);
 
     const waiting = publisher
       .publish(subject, bytes('x'), withId('m1'))
