@@ -1,10 +1,12 @@
 import {
+  CreateTableCommand,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   GetItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
+  CapabilityError,
   ConflictError,
   NotFoundError,
   PayloadTooLargeError,
@@ -332,6 +334,70 @@ describe('aws key-value buckets', () => {
     );
     expect(changes[2]).toEqual({ type: 'delete', key: 'worker.2' });
     expect(end.done).toBe(true);
+  });
+
+  test('a watch opened while writes go on misses none and repeats none', async () => {
+    const store = await freshBucket();
+    const keys = ['hits.a', 'hits.b', 'hits.c'];
+    for (const key of keys) await store.put(key, bytes('0'));
+    const writes = (async () => {
+      for (let i = 1; i <= 8; i += 1) {
+        for (const key of keys) await store.put(key, bytes(`${i}`));
+      }
+    })();
+
+    const watch = watchEvents(store, 'hits.');
+    const view = new Map<string, { value: string; revision: number }>();
+    const first = await watch.next();
+    for (const entry of first.type === 'snapshot' ? first.entries : []) {
+      view.set(entry.key, {
+        value: text(entry.value) ?? '',
+        revision: Number(entry.revision),
+      });
+    }
+    await writes;
+    const repeats: string[] = [];
+    while (keys.some((key) => view.get(key)?.value !== '8')) {
+      const event = await watch.next();
+      if (event.type !== 'put') continue;
+      const revision = Number(event.entry.revision);
+      const before = view.get(event.entry.key)?.revision ?? 0;
+      if (revision <= before) repeats.push(event.entry.key);
+      view.set(event.entry.key, {
+        value: text(event.entry.value) ?? '',
+        revision,
+      });
+    }
+    watch.stop();
+
+    expect(first.type).toBe('snapshot');
+    expect(repeats).toEqual([]);
+    for (const key of keys) {
+      expect(view.get(key)?.revision).toBe(
+        Number((await store.get(key))?.revision),
+      );
+    }
+  });
+
+  test('watching a table made without a stream is a capability error', async () => {
+    const bucket = uniqueName('kv');
+    await context.dynamodb.send(
+      new CreateTableCommand({
+        TableName: `${PREFIX}${bucket}`,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'key', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'key', KeyType: 'HASH' }],
+      }),
+    );
+    const store = await kv.open(bucket, { create: false });
+
+    const error = await expectError(
+      () => collect(store.watch({ prefix: '' })),
+      CapabilityError,
+    );
+
+    expect(error.feature).toBe('watch');
+    expect(error.message).toContain(`${PREFIX}${bucket}`);
   });
 
   test('a watch stops when the provider closes', async () => {
