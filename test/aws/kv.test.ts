@@ -7,6 +7,7 @@ import {
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   CapabilityError,
+  ConfigurationError,
   ConflictError,
   NotFoundError,
   PayloadTooLargeError,
@@ -398,6 +399,27 @@ describe('aws key-value buckets', () => {
 
     expect(error.feature).toBe('watch');
     expect(error.message).toContain(`${PREFIX}${bucket}`);
+  });
+
+  test('a table of another layout is refused as a bucket', async () => {
+    const bucket = uniqueName('kv');
+    await context.dynamodb.send(
+      new CreateTableCommand({
+        TableName: `${PREFIX}${bucket}`,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      }),
+    );
+
+    const error = await expectError(
+      () => kv.open(bucket, { create: true }),
+      ConfigurationError,
+    );
+
+    expect(error.value).toBe(bucket);
+    expect(error.message).toContain('partition key');
+    expect(await kv.list()).not.toContain(bucket);
   });
 
   test('a watch stops when the provider closes', async () => {
