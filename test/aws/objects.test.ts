@@ -14,7 +14,12 @@ import { AwsContext } from '../../src/providers/aws/context.ts';
 import { AwsObjects } from '../../src/providers/aws/objects.ts';
 import { resolveAwsOptions } from '../../src/providers/aws/options.ts';
 import { chunks, digest, seededBytes } from '../../src/testkit/data.ts';
-import { collect, expectError, uniqueName } from '../../src/testkit/helpers.ts';
+import {
+  collect,
+  createGate,
+  expectError,
+  uniqueName,
+} from '../../src/testkit/helpers.ts';
 import { type MotoServer, startMotoServer } from './moto.ts';
 
 const MiB = 1024 * 1024;
@@ -121,28 +126,32 @@ describe('aws object buckets', () => {
     expect(await textOf(store, 'lock')).toBe('1');
   });
 
-  test('of three racing multipart puts if absent exactly one wins', async () => {
+  test('a multipart put if absent is refused on completion when the object appeared meanwhile', async () => {
     const name = uniqueName('blobs');
     const store = await objects.open(name, { create: true });
-    const bodies = ['a', 'b', 'c'].map((seed) => seededBytes(9 * MiB, seed));
+    const started = createGate();
+    const resume = createGate();
+    async function* body() {
+      yield seededBytes(9 * MiB, 'first');
+      started.open();
+      await resume.opened;
+      yield seededBytes(MiB, 'rest');
+    }
 
-    // Each put finds the object absent before it uploads; S3 refuses
-    // the completions that come after the first.
-    const outcomes = await Promise.allSettled(
-      bodies.map((body) => store.put('big', body, { ifAbsent: true })),
-    );
+    const putting = store.put('big', body(), { ifAbsent: true });
+    const outcome = expectError(() => putting, ConflictError);
+    await started.opened;
+    const rival = await store.put('big', bytes('rival'), {});
+    resume.open();
+    const error = await outcome;
     const uploads = await context.s3.send(
       new ListMultipartUploadsCommand({ Bucket: context.resourceName(name) }),
     );
 
-    const won = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o] : []));
-    const lost = outcomes.flatMap((o) => (o.status === 'rejected' ? [o] : []));
-    expect(won).toHaveLength(1);
-    for (const outcome of lost) {
-      expect(outcome.reason).toBeInstanceOf(ConflictError);
-    }
-    expect((await store.head('big'))?.etag).toBe(won[0]?.value.etag);
+    expect(error.details.providerCode).toBe('PreconditionFailed');
+    expect(error.actual).toBe(rival.etag);
     expect(uploads.Uploads ?? []).toEqual([]);
+    expect(await textOf(store, 'big')).toBe('rival');
   });
 
   test('a put on the current etag replaces the object', async () => {
