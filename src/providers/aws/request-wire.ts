@@ -122,7 +122,7 @@ export async function pollQueue(
       take(messages);
     } catch (error) {
       if (signal.aborted) return;
-      context.logger.warn('receiving from a request queue failed', {
+      context.logger.warn('receiving from a request or reply queue failed', {
         queueUrl: url,
         errorName: error instanceof Error ? error.name : typeof error,
       });
