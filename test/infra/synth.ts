@@ -1,0 +1,68 @@
+/**
+ * Synthesizing pipeline stacks for the infra tests: an app with the
+ * feature flags of the CDK app, in a temporary cloud assembly, with or
+ * without bundling the functions.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { createApp } from '../../infra/aws/create-app.ts';
+import type {
+  PipelineStack,
+  PipelineStackProps,
+} from '../../infra/aws/pipeline-stack.ts';
+import { createReferenceStack } from '../../infra/aws/reference.ts';
+
+/** A synthesized stack, its template and where the template was written. */
+export interface Synthesized {
+  app: App;
+  stack: PipelineStack;
+  template: Template;
+  templateFile: string;
+}
+
+/** What {@link synthesize} builds the app with. */
+export interface SynthOptions {
+  /**
+   * Bundle the functions with esbuild. Default false: the template is
+   * the same, only the assets are left empty.
+   */
+  bundle?: boolean;
+  /** Run the cdk-nag pack when the app synthesizes. Default false. */
+  nag?: boolean;
+}
+
+/**
+ * Synthesizes the stack `build` adds to a fresh app. Without bundling,
+ * the adapter module need not exist: the entries are written and not
+ * bundled.
+ */
+export function synthesize(
+  build: (app: App) => PipelineStack,
+  options: SynthOptions = {},
+): Synthesized {
+  const app = createApp({
+    nag: options.nag ?? false,
+    outdir: mkdtempSync(join(tmpdir(), 'switchyard-cdk-')),
+    context: options.bundle === true ? {} : { 'aws:cdk:bundling-stacks': [] },
+  });
+  const stack = build(app);
+  const assembly = app.synth();
+
+  return {
+    app,
+    stack,
+    template: Template.fromStack(stack),
+    templateFile: join(assembly.directory, stack.templateFile),
+  };
+}
+
+/** The reference pipeline's stack, synthesized. */
+export function synthesizeReference(
+  props: Partial<PipelineStackProps> = {},
+  options: SynthOptions = {},
+): Synthesized {
+  return synthesize((app) => createReferenceStack(app, props), options);
+}
