@@ -6,13 +6,35 @@
  *
  * The bundle is an ES module for Node.js 22, minified, with a source
  * map and a metafile. The AWS SDK v3 stays out: the Lambda runtime has
- * it.
+ * it. So do the providers that need other clients or native modules:
+ * the provider registry loads each with a dynamic import of a literal
+ * path, which esbuild would otherwise follow and bundle, NATS client and
+ * SQLite binding included. Left external, those imports stay in the
+ * bundle as they are and run only if configuration selects such a
+ * provider, which then fails to load on Lambda: a function there runs
+ * on `aws` (or `memory`).
  */
 import type { BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 
-/** Modules left to the Lambda runtime instead of bundled. */
-export const EXTERNAL_MODULES: readonly string[] = ['@aws-sdk/*'];
+/**
+ * Providers a Lambda function never runs on, as the registry imports
+ * them (`src/config/registry.ts`).
+ */
+export const UNBUNDLED_PROVIDERS: readonly string[] = [
+  'local',
+  'nats',
+  'redis',
+  'gcp',
+  'azure',
+  'zeromq',
+];
+
+/** Modules left out of the bundle. */
+export const EXTERNAL_MODULES: readonly string[] = [
+  '@aws-sdk/*',
+  ...UNBUNDLED_PROVIDERS.map((name) => `../providers/${name}/*`),
+];
 
 /** The esbuild target of the Lambda runtime. */
 export const BUNDLE_TARGET = 'node22';
