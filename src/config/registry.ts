@@ -22,6 +22,10 @@ const loaders = new Map<string, ProviderLoader>([
     'nats',
     async () => (await import('../providers/nats/index.ts')).createProvider,
   ],
+  [
+    'aws',
+    async () => (await import('../providers/aws/index.ts')).createProvider,
+  ],
 ]);
 
 /**

@@ -13,6 +13,7 @@ export const targets: Readonly<Record<string, TargetLoader>> = {
   memory: async () => (await import('./memory.ts')).memoryTarget(),
   local: async () => (await import('./local.ts')).localTarget(),
   nats: async () => (await import('./nats.ts')).natsTarget(),
+  aws: async () => (await import('./aws.ts')).awsTarget(),
   'memory-minimal': async () =>
     (await import('./memory-minimal.ts')).memoryMinimalTarget(),
 };
