@@ -209,7 +209,7 @@ export class SqsConsumer implements TransportConsumer {
     const id = message.MessageId ?? '';
     try {
       await this.#deadLetter(message, id, error.message, attempt);
-      this.#ctx.logger.error('dead-lettered a message that is not one', {
+      this.#ctx.logger.error('dead-lettered a body that is not a Switchyard envelope', {
         channel: this.spec.channel,
         group: this.spec.name,
         sqsMessageId: id,
@@ -217,7 +217,7 @@ export class SqsConsumer implements TransportConsumer {
       });
     } catch (failure) {
       // It comes back when its lease lapses, and is moved then.
-      this.#ctx.logger.warn('could not dead-letter a foreign message', {
+      this.#ctx.logger.warn('could not dead-letter a body that is not a Switchyard envelope', {
         channel: this.spec.channel,
         group: this.spec.name,
         sqsMessageId: id,
