@@ -209,20 +209,26 @@ export class SqsConsumer implements TransportConsumer {
     const id = message.MessageId ?? '';
     try {
       await this.#deadLetter(message, id, error.message, attempt);
-      this.#ctx.logger.error('dead-lettered a body that is not a Switchyard envelope', {
-        channel: this.spec.channel,
-        group: this.spec.name,
-        sqsMessageId: id,
-        reason: error.message,
-      });
+      this.#ctx.logger.error(
+        'dead-lettered a body that is not a Switchyard envelope',
+        {
+          channel: this.spec.channel,
+          group: this.spec.name,
+          sqsMessageId: id,
+          reason: error.message,
+        },
+      );
     } catch (failure) {
       // It comes back when its lease lapses, and is moved then.
-      this.#ctx.logger.warn('could not dead-letter a body that is not a Switchyard envelope', {
-        channel: this.spec.channel,
-        group: this.spec.name,
-        sqsMessageId: id,
-        error: String(failure),
-      });
+      this.#ctx.logger.warn(
+        'could not dead-letter a body that is not a Switchyard envelope',
+        {
+          channel: this.spec.channel,
+          group: this.spec.name,
+          sqsMessageId: id,
+          error: String(failure),
+        },
+      );
     }
   }
 
