@@ -1,0 +1,336 @@
+/**
+ * Deploys the reference stack to a moto server through CloudFormation's
+ * CreateStack, for tests that need the resources the CDK app declares.
+ *
+ * `cdk deploy` cannot target moto (moto does not find the template in
+ * the staging bucket), so the synthesized template is sent as the body,
+ * with what moto cannot create taken out:
+ *
+ * - the Lambda functions and their event source mappings, whose code
+ *   lies in the CDK asset bucket of a bootstrapped account;
+ * - the bootstrap version parameter and the rule that checks it, which
+ *   read SSM parameters of a bootstrapped account.
+ *
+ * moto's CloudFormation (5.2) creates topics, queues (with their redrive
+ * policies), tables (keys, billing mode, stream), buckets (encryption),
+ * the log group and the IAM role and policy. It drops table TTL and
+ * point-in-time recovery and the bucket's lifecycle rules, public access
+ * block and logging, and reports the rest CREATE_COMPLETE without
+ * creating it: SNS subscriptions, topic, queue and bucket policies, and
+ * alarms. A running pipeline needs the subscriptions, so this helper
+ * makes each one through the SNS API with the template's own
+ * properties; the rest it leaves as moto made it.
+ */
+import {
+  CloudFormationClient,
+  CreateStackCommand,
+  DescribeStacksCommand,
+} from '@aws-sdk/client-cloudformation';
+import {
+  ListTopicsCommand,
+  SNSClient,
+  SubscribeCommand,
+} from '@aws-sdk/client-sns';
+import {
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import {
+  bucketName,
+  deadLetterQueueName,
+  groupQueueName,
+  tableName,
+  topicName,
+} from '../../infra/aws/names.ts';
+import type { PipelineStack } from '../../infra/aws/pipeline-stack.ts';
+import { DEFAULT_IDEMPOTENCY_TABLE } from '../../src/delivery/policy.ts';
+import { synthesizeReference } from './synth.ts';
+
+/** Resource types taken out of the template before CreateStack. */
+export const UNDEPLOYABLE_TYPES = [
+  'AWS::Lambda::Function',
+  'AWS::Lambda::EventSourceMapping',
+];
+
+/** Resource types moto's CloudFormation accepts but does not create. */
+export const UNIMPLEMENTED_TYPES = [
+  'AWS::SNS::Subscription',
+  'AWS::SNS::TopicPolicy',
+  'AWS::SQS::QueuePolicy',
+  'AWS::S3::BucketPolicy',
+  'AWS::CloudWatch::Alarm',
+];
+
+/** Longest wait for the stack to be created, in ms. */
+const STACK_TIMEOUT_MS = 60_000;
+
+/** A queue as deployed. */
+export interface DeployedQueue {
+  name: string;
+  url: string;
+  arn: string;
+}
+
+/** A worker group's queues as deployed. */
+export interface DeployedGroup {
+  channel: string;
+  group: string;
+  queue: DeployedQueue;
+  deadLetters: DeployedQueue;
+}
+
+/** The names of everything the stack made, by Switchyard name. */
+export interface DeployedPipeline {
+  stackName: string;
+  prefix: string;
+  /** Topic ARNs by channel. */
+  topics: Record<string, string>;
+  /** Queues by `{channel}--{group}`. */
+  groups: Record<string, DeployedGroup>;
+  /** Table names by key-value bucket. */
+  kvTables: Record<string, string>;
+  /** The idempotency table, when a function is exactly-once. */
+  idempotencyTable?: string;
+  /** Bucket names by object bucket. */
+  buckets: Record<string, string>;
+  /** Logical ids of the resources taken out of the template. */
+  removed: string[];
+}
+
+/** Where and how to deploy. */
+export interface DeployOptions {
+  /** Prefix of every resource name. Default none. */
+  prefix?: string;
+  /** Default `SwitchyardKvRouter`. */
+  stackName?: string;
+  /** Default `AWS_REGION`, else us-east-1. */
+  region?: string;
+}
+
+interface CfnTemplate {
+  Parameters?: Record<string, unknown>;
+  Rules?: Record<string, unknown>;
+  Resources: Record<
+    string,
+    {
+      Type: string;
+      Properties?: Record<string, unknown>;
+      DependsOn?: string | string[];
+    }
+  >;
+}
+
+/**
+ * `template` as moto can create it, and the logical ids of the
+ * resources taken out.
+ */
+export function motoTemplate(template: CfnTemplate): {
+  template: CfnTemplate;
+  removed: string[];
+} {
+  const removed = Object.keys(template.Resources).filter((id) =>
+    UNDEPLOYABLE_TYPES.includes(template.Resources[id]!.Type),
+  );
+  const resources = Object.fromEntries(
+    Object.entries(template.Resources)
+      .filter(([id]) => !removed.includes(id))
+      .map(([id, resource]) => {
+        const after = [resource.DependsOn ?? []]
+          .flat()
+          .filter((d) => !removed.includes(d));
+        const { DependsOn: _, ...rest } = resource;
+        return [id, after.length > 0 ? { ...rest, DependsOn: after } : rest];
+      }),
+  );
+  const { Parameters: _p, Rules: _r, ...rest } = template;
+
+  return { template: { ...rest, Resources: resources }, removed };
+}
+
+/**
+ * Deploys the reference stack to the moto server at `endpoint` and
+ * returns what it made. Throws when the stack does not reach
+ * CREATE_COMPLETE.
+ *
+ * @example
+ * ```ts
+ * const moto = await startMotoServer();
+ * const deployed = await deployToMoto(moto.endpoint, { prefix: 'it-' });
+ * deployed.groups['kv-events--indexer'].queue.url;
+ * ```
+ */
+export async function deployToMoto(
+  endpoint: string,
+  options: DeployOptions = {},
+): Promise<DeployedPipeline> {
+  const prefix = options.prefix ?? '';
+  const region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
+  const config = { endpoint, region };
+  const { stack, template: synthesized } = synthesizeReference({ prefix });
+  const stackName = options.stackName ?? stack.stackName;
+  const { template, removed } = motoTemplate(
+    synthesized.toJSON() as CfnTemplate,
+  );
+
+  const cloudformation = new CloudFormationClient(config);
+  await cloudformation.send(
+    new CreateStackCommand({
+      StackName: stackName,
+      TemplateBody: JSON.stringify(template),
+      Capabilities: ['CAPABILITY_IAM'],
+    }),
+  );
+  await waitCreated(cloudformation, stackName);
+  cloudformation.destroy();
+
+  const sns = new SNSClient(config);
+  const sqs = new SQSClient(config);
+  try {
+    const deployed = await describe(stack, sns, sqs);
+    await subscribe(template, deployed, sns);
+    return { ...deployed, stackName, removed };
+  } finally {
+    sns.destroy();
+    sqs.destroy();
+  }
+}
+
+async function waitCreated(
+  client: CloudFormationClient,
+  stackName: string,
+): Promise<void> {
+  const deadline = Date.now() + STACK_TIMEOUT_MS;
+  for (;;) {
+    const { Stacks } = await client.send(
+      new DescribeStacksCommand({ StackName: stackName }),
+    );
+    const status = Stacks?.[0]?.StackStatus ?? 'UNKNOWN';
+    if (status === 'CREATE_COMPLETE') return;
+    if (!status.endsWith('_IN_PROGRESS') || Date.now() > deadline) {
+      const reason = Stacks?.[0]?.StackStatusReason ?? 'no reason given';
+      throw new Error(`stack ${stackName} is ${status}: ${reason}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** The deployed names, from the naming of the stack's resources. */
+async function describe(
+  stack: PipelineStack,
+  sns: SNSClient,
+  sqs: SQSClient,
+): Promise<Omit<DeployedPipeline, 'stackName' | 'removed'>> {
+  const { prefix, resources } = stack;
+  const topics: Record<string, string> = {};
+  const groups: Record<string, DeployedGroup> = {};
+  for (const channel of resources.channels) {
+    const name = topicName(prefix, channel.name, channel.ordered);
+    topics[channel.name] = await topicArn(sns, name);
+    for (const { group } of channel.groups) {
+      groups[`${channel.name}--${group}`] = {
+        channel: channel.name,
+        group,
+        queue: await queue(
+          sqs,
+          groupQueueName(prefix, channel.name, group, channel.ordered),
+        ),
+        deadLetters: await queue(
+          sqs,
+          deadLetterQueueName(prefix, channel.name, group, channel.ordered),
+        ),
+      };
+    }
+  }
+
+  return {
+    prefix,
+    topics,
+    groups,
+    kvTables: Object.fromEntries(
+      resources.kv.map(({ name }) => [name, tableName(prefix, name)]),
+    ),
+    ...(stack.idempotencyTable !== undefined && {
+      idempotencyTable: tableName(prefix, DEFAULT_IDEMPOTENCY_TABLE),
+    }),
+    buckets: Object.fromEntries(
+      resources.objects.map(({ name }) => [name, bucketName(prefix, name)]),
+    ),
+  };
+}
+
+/** The ARN of topic `name`, found among the topics SNS lists. */
+async function topicArn(sns: SNSClient, name: string): Promise<string> {
+  let next: string | undefined;
+  do {
+    const page = await sns.send(new ListTopicsCommand({ NextToken: next }));
+    const found = page.Topics?.find((t) => t.TopicArn?.endsWith(`:${name}`));
+    if (found?.TopicArn !== undefined) return found.TopicArn;
+    next = page.NextToken;
+  } while (next !== undefined);
+  throw new Error(`topic ${name} was not created`);
+}
+
+async function queue(sqs: SQSClient, name: string): Promise<DeployedQueue> {
+  const { QueueUrl } = await sqs.send(
+    new GetQueueUrlCommand({ QueueName: name }),
+  );
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl,
+      AttributeNames: ['QueueArn'],
+    }),
+  );
+  return { name, url: QueueUrl!, arn: Attributes!.QueueArn! };
+}
+
+/** Makes each SNS subscription of the template through the SNS API. */
+async function subscribe(
+  template: CfnTemplate,
+  deployed: Omit<DeployedPipeline, 'stackName' | 'removed'>,
+  sns: SNSClient,
+): Promise<void> {
+  const logical = logicalNames(template, deployed);
+  for (const resource of Object.values(template.Resources)) {
+    if (resource.Type !== 'AWS::SNS::Subscription') continue;
+    const props = resource.Properties as {
+      Protocol: string;
+      TopicArn: { Ref: string };
+      Endpoint: { 'Fn::GetAtt': [string, string] };
+      RawMessageDelivery?: boolean;
+    };
+    await sns.send(
+      new SubscribeCommand({
+        TopicArn: logical.get(props.TopicArn.Ref)!,
+        Protocol: props.Protocol,
+        Endpoint: logical.get(props.Endpoint['Fn::GetAtt'][0])!,
+        Attributes: {
+          RawMessageDelivery: String(props.RawMessageDelivery === true),
+        },
+      }),
+    );
+  }
+}
+
+/** ARNs of the template's topics and queues, by logical id. */
+function logicalNames(
+  template: CfnTemplate,
+  deployed: Omit<DeployedPipeline, 'stackName' | 'removed'>,
+): Map<string, string> {
+  const byName = new Map<string, string>();
+  for (const arn of Object.values(deployed.topics)) {
+    byName.set(arn.slice(arn.lastIndexOf(':') + 1), arn);
+  }
+  for (const { queue: q, deadLetters } of Object.values(deployed.groups)) {
+    byName.set(q.name, q.arn);
+    byName.set(deadLetters.name, deadLetters.arn);
+  }
+  const logical = new Map<string, string>();
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    const name = (resource.Properties?.TopicName ??
+      resource.Properties?.QueueName) as string | undefined;
+    const arn = name === undefined ? undefined : byName.get(name);
+    if (arn !== undefined) logical.set(id, arn);
+  }
+  return logical;
+}
