@@ -1,7 +1,7 @@
 /**
  * `KvTable`: the DynamoDB table of a key-value bucket.
  */
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Tags } from 'aws-cdk-lib';
 import {
   AttributeType,
   BillingMode,
@@ -9,6 +9,7 @@ import {
   Table,
 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
+import { TTL_TAG } from '../../src/providers/aws/kv.ts';
 import { tableName } from './names.ts';
 
 /** The partition key of an entry's item. */
@@ -26,6 +27,14 @@ export interface KvTableProps {
   readonly bucket: string;
 
   /**
+   * The bucket's TTL, in ms, kept in the table's tag `switchyard:ttl-ms`
+   * where the aws provider reads it when it opens the bucket.
+   *
+   * @default - entries do not expire
+   */
+  readonly ttlMs?: number;
+
+  /**
    * What happens to the table when it leaves the stack.
    *
    * @default RemovalPolicy.RETAIN
@@ -36,8 +45,9 @@ export interface KvTableProps {
 /**
  * A key-value bucket on DynamoDB, laid out as the aws provider keeps it:
  * one item per entry under partition key `key`, expired entries removed
- * by TTL on `expiresAt`, and a stream of new and old images that `watch`
- * reads. On-demand billing and point-in-time recovery.
+ * by TTL on `expiresAt`, a stream of new and old images that `watch`
+ * reads, and the bucket's TTL in a tag. On-demand billing and
+ * point-in-time recovery.
  */
 export class KvTable extends Construct {
   readonly table: Table;
@@ -54,5 +64,8 @@ export class KvTable extends Construct {
       stream: StreamViewType.NEW_AND_OLD_IMAGES,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
+    if (props.ttlMs !== undefined) {
+      Tags.of(this.table).add(TTL_TAG, String(props.ttlMs));
+    }
   }
 }

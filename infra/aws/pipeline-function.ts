@@ -25,14 +25,17 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** What a function may use besides its trigger. */
 export interface FunctionGrants {
-  /** Tables it reads. */
+  /** Key-value tables it reads. */
   readonly readTables?: readonly ITable[];
 
-  /** Tables it reads and writes. */
+  /** Key-value tables it reads and writes. */
   readonly writeTables?: readonly ITable[];
 
-  /** Tables whose stream of changes it reads. */
+  /** Key-value tables whose stream of changes it reads. */
   readonly watchTables?: readonly ITable[];
+
+  /** Idempotency tables it keeps records in. */
+  readonly recordTables?: readonly ITable[];
 
   /** Buckets it reads. */
   readonly readBuckets?: readonly IBucket[];
@@ -173,11 +176,21 @@ export class PipelineFunction extends Construct {
 
   #grant(grants: FunctionGrants): void {
     const fn = this.function;
-    for (const table of grants.readTables ?? []) table.grantReadData(fn);
-    for (const table of grants.writeTables ?? []) {
+    const { readTables = [], writeTables = [], watchTables = [] } = grants;
+    for (const table of readTables) table.grantReadData(fn);
+    for (const table of writeTables) table.grantReadWriteData(fn);
+    for (const table of watchTables) table.grantStreamRead(fn);
+    // The provider reads a bucket's TTL from its table's tags.
+    for (const table of new Set([
+      ...readTables,
+      ...writeTables,
+      ...watchTables,
+    ])) {
+      table.grant(fn, 'dynamodb:ListTagsOfResource');
+    }
+    for (const table of grants.recordTables ?? []) {
       table.grantReadWriteData(fn);
     }
-    for (const table of grants.watchTables ?? []) table.grantStreamRead(fn);
     for (const bucket of grants.readBuckets ?? []) bucket.grantRead(fn);
     for (const bucket of grants.writeBuckets ?? []) {
       bucket.grantReadWrite(fn);

@@ -209,12 +209,13 @@ export class PipelineStack extends Stack {
         }),
       );
     }
-    for (const { name } of this.resources.kv) {
+    for (const { name, ttlMs } of this.resources.kv) {
       this.kvTables.set(
         name,
         new KvTable(this, `Kv-${name}`, {
           prefix,
           bucket: name,
+          ...(ttlMs !== undefined && { ttlMs }),
           removalPolicy,
         }),
       );
@@ -313,10 +314,7 @@ export class PipelineStack extends Stack {
       ...(deployment.memorySize !== undefined && {
         memorySize: deployment.memorySize,
       }),
-      grants: {
-        ...grants,
-        writeTables: [...(grants.writeTables ?? []), ...idempotency],
-      },
+      grants: { ...grants, recordTables: idempotency },
       removalPolicy: options.removalPolicy,
     });
     this.functions.set(fn.name, created);

@@ -244,6 +244,7 @@ describe('the stack of the reference pipeline', () => {
     expect(actions).toContain('sqs:ReceiveMessage');
     expect(actions).toContain('dynamodb:PutItem');
     expect(actions).toContain('s3:GetObject*');
+    expect(actions).toContain('dynamodb:ListTagsOfResource');
     expect(actions).not.toContain('s3:PutObject');
     expect(actions).not.toContain('sns:Publish');
     const tables = statements.find((s) =>
@@ -353,6 +354,15 @@ describe('the stack of another pipeline', () => {
     expect(warningsOf(stack)).toContain(
       'function ticker is not deployed: a broadcast needs a queue per live instance, which Lambda does not have',
     );
+  });
+
+  it('tags the table of a bucket with a TTL with it, where the provider reads it', () => {
+    const { template } = build();
+
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TableName: 'carts',
+      Tags: [{ Key: 'switchyard:ttl-ms', Value: '3600000' }],
+    });
   });
 
   it('has no idempotency table when no function is exactly-once', () => {
