@@ -155,7 +155,7 @@ export interface PipelineStackProps extends StackProps {
  * worker group), a {@link KvTable} per key-value bucket, an
  * {@link IdempotencyTable} when a function is exactly-once, an
  * {@link ObjectBucket} per object bucket, and a {@link PipelineFunction}
- * per function.
+ * per function of a worker group.
  *
  * Functions of worker groups are deployed, each consuming its group's
  * queue through the Lambda adapter (`toLambda`). Other functions are
