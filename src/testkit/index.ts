@@ -4,7 +4,7 @@
  * service's own emulator. Third-party providers run it the same way:
  *
  * ```ts
- * // test/conformance.test.ts
+ * // test/conformance/acme.test.ts
  * import { runConformance } from 'switchyard/testkit';
  *
  * runConformance({
