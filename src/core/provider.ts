@@ -155,10 +155,7 @@ export interface ChannelTransport {
    * group's queue. Optional: a runtime without it leaves the message to
    * the transport's own dead-lettering.
    */
-  deadLetter?(
-    channel: string,
-    letter: Omit<DeadLetter, 'deadLetteredAt'>,
-  ): Promise<void>;
+  deadLetter?(channel: string, letter: DeadLetterInput): Promise<void>;
 }
 
 /** The outcome of publishing one message. */
@@ -253,6 +250,17 @@ export interface DeadLetter {
   attempts: number;
   /** Milliseconds since the epoch. */
   deadLetteredAt: number;
+}
+
+/** A dead letter handed to {@link ChannelTransport.deadLetter}. */
+export interface DeadLetterInput extends Omit<DeadLetter, 'deadLetteredAt'> {
+  /**
+   * The bytes as received, when they were not a Switchyard message
+   * (`message` then carries them as its body). A transport that stores
+   * messages as envelopes stores these as they came instead, so that the
+   * dead letter is replayed unchanged. Absent for a Switchyard message.
+   */
+  body?: Uint8Array;
 }
 
 // ---------------------------------------------------------------------------
