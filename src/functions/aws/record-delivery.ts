@@ -9,7 +9,8 @@
  *   client, after `delay` (its visibility is set to it);
  * - `extend(ms)`: with an SQS client, its visibility is pushed back;
  * - `deadLetter(reason)`: through the channel transport's `deadLetter`
- *   when the provider offers it, and the record then counts as
+ *   when the provider offers it (a record that is not a Switchyard
+ *   message with its body as it came), and the record then counts as
  *   succeeded so that it leaves the queue; otherwise it is reported
  *   failed and the queue's redrive policy moves it to the dead-letter
  *   queue once its receive count passes `maxReceiveCount`.
@@ -96,6 +97,8 @@ export function recordDelivery(
         group: ports.group,
         reason,
         attempts: item.attempt,
+        // An item with a problem carries the record's body as it came.
+        ...(item.problem !== undefined && { body: item.wire.body }),
       });
       outcome.status = 'dead-lettered';
     },
