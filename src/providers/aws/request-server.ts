@@ -31,16 +31,10 @@ import type { AwsContext } from './context.ts';
 import { awsError } from './errors.ts';
 import { requestQueueName, serverQueueName } from './request-names.ts';
 import {
-  attribute,
-  attributes,
-  CORRELATION_ID,
-  DEADLINE,
   decodeBody,
-  ERROR_MESSAGE,
-  ERROR_NAME,
-  encodeBody,
   pollQueue,
-  REPLY_TO,
+  replyInput,
+  requestRoute,
 } from './request-wire.ts';
 
 /** How long closing a server waits for the replies still being made. */
@@ -131,41 +125,18 @@ async function answer(
   handler: RawRequestHandler,
   message: Message,
 ): Promise<void> {
-  const replyTo = attribute(message, REPLY_TO);
-  const correlationId = attribute(message, CORRELATION_ID);
-  const deadline = Number(attribute(message, DEADLINE) ?? Number.NaN);
-  if (replyTo === undefined || correlationId === undefined) return;
-  if (deadline < Date.now()) return;
+  const route = requestRoute(message);
+  if (route === undefined || route.deadline < Date.now()) return;
 
-  let body: string;
-  let failure: Record<string, string> = {};
+  const reply = await replyInput(route, async () =>
+    handler(decodeBody(message)),
+  );
   try {
-    body = encodeBody(await handler(decodeBody(message)), 'reply');
-  } catch (error) {
-    const cause = error instanceof Error ? error : new Error(String(error));
-    body = '=';
-    // SQS refuses an empty attribute value: an empty message is left out.
-    failure = {
-      [ERROR_NAME]: cause.name || 'Error',
-      ...(cause.message !== '' && { [ERROR_MESSAGE]: cause.message }),
-    };
-  }
-
-  try {
-    await context.sqs.send(
-      new SendMessageCommand({
-        QueueUrl: replyTo,
-        MessageBody: body,
-        MessageAttributes: attributes({
-          [CORRELATION_ID]: correlationId,
-          ...failure,
-        }),
-      }),
-    );
+    await context.sqs.send(new SendMessageCommand(reply));
   } catch (error) {
     // The requester's queue is gone (it closed): nobody waits.
     context.logger.debug('a reply could not be sent', {
-      queueUrl: replyTo,
+      queueUrl: route.replyTo,
       errorName: error instanceof Error ? error.name : typeof error,
     });
   }

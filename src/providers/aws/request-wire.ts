@@ -16,6 +16,7 @@ import {
   type Message,
   type MessageAttributeValue,
   ReceiveMessageCommand,
+  type SendMessageCommandInput,
 } from '@aws-sdk/client-sqs';
 import type { AwsContext } from './context.ts';
 import { tooLarge } from './errors.ts';
@@ -71,6 +72,66 @@ export function encodeBody(payload: Uint8Array, what: string): string {
 /** The payload a received message carries. */
 export function decodeBody(message: Message): Uint8Array {
   return new Uint8Array(Buffer.from(message.Body ?? '', 'base64'));
+}
+
+/** Where the reply to a request goes, as its attributes say. */
+export interface RequestRoute {
+  /** URL of the requester's reply queue. */
+  replyTo: string;
+  correlationId: string;
+  /** When the requester stops waiting, in ms since the epoch; NaN if unsaid. */
+  deadline: number;
+}
+
+/**
+ * The route of a received request; undefined when it carries no reply
+ * queue or no correlation id, so that nobody can be answered.
+ */
+export function requestRoute(message: Message): RequestRoute | undefined {
+  const replyTo = attribute(message, REPLY_TO);
+  const correlationId = attribute(message, CORRELATION_ID);
+  if (replyTo === undefined || correlationId === undefined) return undefined;
+
+  return {
+    replyTo,
+    correlationId,
+    deadline: Number(attribute(message, DEADLINE) ?? Number.NaN),
+  };
+}
+
+/**
+ * The SendMessage input of the reply on `route`: the payload `answer`
+ * resolves with, or, when it rejects (a payload over
+ * {@link MAX_PAYLOAD_BYTES} included), an empty body whose attributes
+ * carry the error's name and message, which the requester turns into a
+ * RemoteError.
+ */
+export async function replyInput(
+  route: RequestRoute,
+  answer: () => Promise<Uint8Array>,
+): Promise<SendMessageCommandInput> {
+  let body: string;
+  let failure: Record<string, string> = {};
+  try {
+    body = encodeBody(await answer(), 'reply');
+  } catch (error) {
+    const cause = error instanceof Error ? error : new Error(String(error));
+    body = '=';
+    // SQS refuses an empty attribute value: an empty message is left out.
+    failure = {
+      [ERROR_NAME]: cause.name || 'Error',
+      ...(cause.message !== '' && { [ERROR_MESSAGE]: cause.message }),
+    };
+  }
+
+  return {
+    QueueUrl: route.replyTo,
+    MessageBody: body,
+    MessageAttributes: attributes({
+      [CORRELATION_ID]: route.correlationId,
+      ...failure,
+    }),
+  };
 }
 
 /**
