@@ -16,12 +16,25 @@ const HASH_LENGTH = 8;
 
 /** The queue every server of `subject` takes requests from. */
 export function requestQueueName(context: AwsContext, subject: string): string {
-  return named(context, 'sy-req-', subject, '');
+  return requestQueueNameOf(context.options.prefix, subject);
 }
 
 /** The topic whose subscribers are the live servers of `subject`. */
 export function gatherTopicName(context: AwsContext, subject: string): string {
-  return named(context, 'sy-gather-', subject, '');
+  return gatherTopicNameOf(context.options.prefix, subject);
+}
+
+/**
+ * {@link requestQueueName} under resource prefix `prefix`, for code
+ * that declares the queue without a provider (infra, a Lambda setup).
+ */
+export function requestQueueNameOf(prefix: string, subject: string): string {
+  return named(prefix, 'sy-req-', subject, '');
+}
+
+/** {@link gatherTopicName} under resource prefix `prefix`. */
+export function gatherTopicNameOf(prefix: string, subject: string): string {
+  return named(prefix, 'sy-gather-', subject, '');
 }
 
 /** The queue of server `serverId` of `subject`, which receives gathers. */
@@ -30,7 +43,7 @@ export function serverQueueName(
   subject: string,
   serverId: string,
 ): string {
-  return named(context, 'sy-srv-', subject, `-${serverId}`);
+  return named(context.options.prefix, 'sy-srv-', subject, `-${serverId}`);
 }
 
 /** The reply queue of requester `requesterId`. */
@@ -42,7 +55,7 @@ export function replyQueueName(
 }
 
 function named(
-  context: AwsContext,
+  prefix: string,
   kind: string,
   subject: string,
   suffix: string,
@@ -51,14 +64,10 @@ function named(
     .update(subject)
     .digest('hex')
     .slice(0, HASH_LENGTH);
-  const fixed =
-    context.options.prefix.length +
-    kind.length +
-    1 +
-    HASH_LENGTH +
-    suffix.length;
+  const fixed = prefix.length + kind.length + 1 + HASH_LENGTH + suffix.length;
   const readable = subject
     .replace(/[^A-Za-z0-9_-]/g, '_')
     .slice(0, QUEUE_NAME_LIMIT - fixed);
-  return context.resourceName(`${kind}${readable}-${hash}${suffix}`);
+  // The prefix joins as AwsContext.resourceName joins it.
+  return `${prefix}${kind}${readable}-${hash}${suffix}`;
 }
