@@ -1,7 +1,8 @@
 /**
- * Names of the AWS resources of a pipeline, the same the aws provider
- * uses at run time, so that the deployed resources are the ones a
- * running pipeline opens. Every name starts with the deployment prefix.
+ * Names of the AWS resources of a pipeline. Topics and queues are named
+ * by the aws provider's own naming, so that the deployed resources are
+ * the ones a running pipeline opens. Every name starts with the
+ * deployment prefix.
  *
  * - topic of a channel: `{prefix}{channel}`, `.fifo` when ordered;
  * - queue of a worker group: `{prefix}{channel}--{group}`;
@@ -9,43 +10,15 @@
  * - table of a key-value bucket, the idempotency table and the bucket
  *   of an object bucket: `{prefix}{name}`.
  *
- * FIFO queues take `.fifo` after the name, as SQS requires.
+ * FIFO topics and queues take `.fifo` after the name, as SNS and SQS
+ * require; a queue name over 80 characters is a ValidationError.
  */
 
-/** SNS and SQS end the names of their FIFO topics and queues with this. */
-const FIFO_SUFFIX = '.fifo';
-
-/** The longest queue name SQS accepts. */
-const MAX_QUEUE_NAME = 80;
-
-/** The topic of `channel`. */
-export function topicName(
-  prefix: string,
-  channel: string,
-  ordered: boolean,
-): string {
-  return fifo(`${prefix}${channel}`, ordered);
-}
-
-/** The queue of worker group `group` of `channel`. */
-export function groupQueueName(
-  prefix: string,
-  channel: string,
-  group: string,
-  ordered: boolean,
-): string {
-  return queueName(`${prefix}${channel}--${group}`, ordered);
-}
-
-/** The dead-letter queue of worker group `group` of `channel`. */
-export function deadLetterQueueName(
-  prefix: string,
-  channel: string,
-  group: string,
-  ordered: boolean,
-): string {
-  return queueName(`${prefix}${channel}--${group}-dlq`, ordered);
-}
+export {
+  deadLetterQueueName,
+  groupQueueName,
+  topicName,
+} from '../../src/providers/aws/names.ts';
 
 /** The DynamoDB table of a key-value bucket or idempotency table. */
 export function tableName(prefix: string, name: string): string {
@@ -64,18 +37,4 @@ export function lambdaName(
   name: string,
 ): string {
   return `${prefix}${pipeline}-${name}`;
-}
-
-function queueName(base: string, ordered: boolean): string {
-  const name = fifo(base, ordered);
-  if (name.length > MAX_QUEUE_NAME) {
-    throw new RangeError(
-      `queue name ${name} is ${name.length} characters long; SQS allows at most ${MAX_QUEUE_NAME}: shorten the prefix, channel or group`,
-    );
-  }
-  return name;
-}
-
-function fifo(name: string, ordered: boolean): string {
-  return ordered ? `${name}${FIFO_SUFFIX}` : name;
 }
