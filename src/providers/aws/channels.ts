@@ -14,7 +14,10 @@
  * - an ordered channel's queues are FIFO: SQS hands out the messages of
  *   one ordering key (message group) one at a time and in order, across
  *   every member of a group;
- * - the message is the CloudEvents JSON body (`wire.ts`).
+ * - the message is the CloudEvents JSON body (`wire.ts`);
+ * - a dead letter handed over outside a consumer (`deadLetter`, for the
+ *   records of a Lambda event source mapping) goes to its group's
+ *   dead-letter queue, as a consumer's would (`dead-letters.ts`).
  *
  * Standard topics drop no duplicate; FIFO topics drop a re-publish of a
  * message id within five minutes.
@@ -29,6 +32,7 @@ import type {
   ConsumerInfo,
   ConsumerSpec,
   DeadLetter,
+  DeadLetterInput,
   TransportConsumer,
   TransportPublishOutcome,
 } from '../../core/provider.ts';
@@ -44,7 +48,13 @@ import {
 import { channelQueues } from './channel-queues.ts';
 import { SqsConsumer } from './consumer.ts';
 import type { AwsContext } from './context.ts';
-import { readDeadLetters, releaseDeadLetters, replay } from './dead-letters.ts';
+import {
+  readDeadLetters,
+  releaseDeadLetters,
+  replay,
+  storeDeadLetter,
+} from './dead-letters.ts';
+import { PROVIDER } from './errors.ts';
 import {
   CONSUMER_TAG,
   deadLetterQueueName,
@@ -224,6 +234,37 @@ class AwsChannels implements ChannelTransport {
     this.#ctx.lifecycle.check('purge dead letters');
     const topic = await this.#topics.require(channel);
     return purgeChannelDeadLetters(this.#ctx, this.#queues, topic);
+  }
+
+  /**
+   * Sends `letter` to the dead-letter queue of its group. NotFoundError
+   * when the channel, the group's queue or its dead-letter queue does not
+   * exist.
+   */
+  async deadLetter(channel: string, letter: DeadLetterInput): Promise<void> {
+    this.#ctx.lifecycle.check('store a dead letter');
+    const topic = await this.#topics.require(channel);
+    const { prefix } = this.#ctx.options;
+    const { ordered } = topic;
+    const { group } = letter;
+    const queue = groupQueueName(prefix, channel, group, ordered);
+    const deadLetters = deadLetterQueueName(prefix, channel, group, ordered);
+
+    if ((await this.#queues.find(queue)) === undefined) {
+      throw new NotFoundError('consumer', group, {
+        message: `cannot dead-letter message '${letter.message.id}': group '${group}' of channel '${channel}' has no queue ${queue}`,
+        details: { provider: PROVIDER, channel, group, queue },
+      });
+    }
+    const url = await this.#queues.find(deadLetters);
+    if (url === undefined) {
+      throw new NotFoundError('dead-letter', deadLetters, {
+        message: `cannot dead-letter message '${letter.message.id}': group '${group}' of channel '${channel}' has no dead-letter queue ${deadLetters}`,
+        details: { provider: PROVIDER, channel, group, queue: deadLetters },
+      });
+    }
+
+    await storeDeadLetter(this.#ctx, { url, ordered }, letter);
   }
 
   async #readDeadLetters(topic: ChannelTopic) {

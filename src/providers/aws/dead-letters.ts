@@ -9,7 +9,9 @@
  * `switchyard-attempts`, `switchyard-group` and
  * `switchyard-dead-lettered-at`, then deleting it from its own queue. A
  * message that SQS moved there itself, after `maxReceiveCount` receives,
- * has none of them: its reason says so, its attempts are the count.
+ * has none of them: its reason says so, its attempts are the count. A
+ * dead letter handed over outside a consumer (a Lambda event source
+ * mapping's record) is sent the same way, as the message's envelope.
  *
  * Reading a dead-letter queue receives every message in it and makes each
  * visible again at once, so two admins reading one queue at the same time
@@ -27,13 +29,14 @@ import {
 } from '@aws-sdk/client-sqs';
 import { DecodeError } from '../../core/errors.ts';
 import type { WireMessage } from '../../core/message.ts';
-import type { DeadLetter } from '../../core/provider.ts';
+import type { DeadLetter, DeadLetterInput } from '../../core/provider.ts';
 import type { AwsContext } from './context.ts';
 import { BatchedDeletes, SQS_BATCH_SIZE } from './deletes.ts';
 import { awsError, isMissing } from './errors.ts';
-import { DEFAULT_MESSAGE_GROUP } from './names.ts';
+import { DEFAULT_MESSAGE_GROUP, lastPart } from './names.ts';
+import { messageGroupId } from './publisher.ts';
 import type { Queues } from './queues.ts';
-import { fromSqsBody } from './wire.ts';
+import { fromSqsBody, toSqsBody } from './wire.ts';
 
 /** Message attributes of a dead letter. */
 export const REASON_ATTRIBUTE = 'switchyard-reason';
@@ -45,6 +48,8 @@ export const DEAD_LETTERED_AT_ATTRIBUTE = 'switchyard-dead-lettered-at';
 const MAX_REASON = 4096;
 /** How long a read holds the messages it received, in seconds. */
 const READ_HOLD_SECONDS = 30;
+
+const utf8 = new TextDecoder();
 
 /** A dead-letter queue of a channel, with where its messages came from. */
 export interface DeadLetterQueue {
@@ -102,8 +107,35 @@ export async function sendDeadLetter(
   } catch (error) {
     throw awsError(error, `dead-letter message '${spec.messageId}'`, {
       details: { group: spec.group, messageId: spec.messageId },
+      notFound: { kind: 'dead-letter', resource: lastPart(spec.queueUrl) },
     });
   }
+}
+
+/**
+ * Stores `letter`, handed over outside a consumer, in the dead-letter
+ * queue at `queueUrl`: the message's envelope, or the bytes as received
+ * when the letter carries them. On a FIFO queue it goes to the message
+ * group of its ordering key, as when it was published; bytes that were
+ * no message go to the default group.
+ */
+export async function storeDeadLetter(
+  ctx: AwsContext,
+  queue: { url: string; ordered: boolean },
+  letter: DeadLetterInput,
+): Promise<void> {
+  const { message } = letter;
+  await sendDeadLetter(ctx, {
+    queueUrl: queue.url,
+    ordered: queue.ordered,
+    body:
+      letter.body === undefined ? toSqsBody(message) : utf8.decode(letter.body),
+    messageId: message.id,
+    messageGroupId: messageGroupId(message.orderingKey),
+    reason: letter.reason,
+    attempts: letter.attempts,
+    group: letter.group,
+  });
 }
 
 /** One message of a dead-letter queue, as read. */
