@@ -1,7 +1,7 @@
 /**
  * The AWS Lambda side of the functions layer: a Switchyard function as
- * a Lambda handler for SQS, SNS and S3 events, or as a middy
- * middleware. Import it from `switchyard/aws-lambda`; it loads no
+ * a Lambda handler for SQS, SNS, S3 and EventBridge scheduled events,
+ * or as a middy middleware. Import it from `switchyard/aws-lambda`; it loads no
  * provider but the one its configuration selects.
  *
  * @example
@@ -28,4 +28,9 @@ export {
   type SqsVisibilityClient,
 } from './options.ts';
 export type { RecordOutcome, RecordStatus } from './record-delivery.ts';
+export {
+  gatherTopicName,
+  type RequestNameOptions,
+  requestQueueName,
+} from './request-names.ts';
 export { type SwitchyardLambdaHandler, toLambda } from './to-lambda.ts';

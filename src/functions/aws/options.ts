@@ -32,9 +32,11 @@ export interface LambdaOptions {
   logger?: Logger;
   /**
    * An SQS client, to map a retry's delay onto the record's visibility
-   * (`ChangeMessageVisibility`) and to let the handler extend its lease.
-   * Default: none, so a failed record comes back after the queue's
-   * visibility timeout and `extendLease` is not supported.
+   * (`ChangeMessageVisibility`) and to let the handler extend its lease,
+   * and, for a request function, to send its replies. Default: none, so
+   * a failed record comes back after the queue's visibility timeout and
+   * `extendLease` is not supported; a request function builds a client
+   * from the environment.
    */
   sqs?: SqsVisibilityClient;
   /**

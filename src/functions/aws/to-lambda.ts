@@ -9,15 +9,27 @@ import { channelBatchProcessor } from './channel-batch.ts';
 import { LambdaBatchError, LambdaEventError } from './errors.ts';
 import { batchResponse, isFailed, readEvent } from './lambda-event.ts';
 import { handleObjectRecords } from './objects-batch.ts';
-import { type LambdaOptions, resolveLambdaOptions } from './options.ts';
-import { lazyRuntime } from './runtime.ts';
+import {
+  type LambdaOptions,
+  type ResolvedLambdaOptions,
+  resolveLambdaOptions,
+} from './options.ts';
+import type { RecordOutcome } from './record-delivery.ts';
+import { snsRequestRecord, sqsRequestRecord } from './request-records.ts';
+import { requestProcessor } from './requests.ts';
+import { type LambdaRuntime, lazyRuntime } from './runtime.ts';
+import { scheduleHandler } from './schedule.ts';
 import { readSnsRecord } from './sns-records.ts';
 import { readSqsRecord } from './sqs-records.ts';
 
+/** The triggers a Lambda handler can take. */
+const TRIGGERS = ['channel', 'broadcast', 'objects', 'schedule', 'request'];
+
 /**
  * A Lambda handler made by {@link toLambda}. It returns the SQS partial
- * batch response for an SQS event and nothing for SNS and S3 events,
- * which Lambda invokes asynchronously and retries when it throws.
+ * batch response for an SQS event and nothing for SNS, S3 and scheduled
+ * events, which Lambda invokes asynchronously and retries when it
+ * throws.
  */
 export type SwitchyardLambdaHandler = (
   event: unknown,
@@ -52,6 +64,24 @@ export type SwitchyardLambdaHandler = (
  *   deadline.
  * - objects functions take S3 events, each record handed to the handler
  *   as the object event the local runner raises.
+ * - schedule functions take the scheduled events of an EventBridge rule
+ *   (`source` `aws.events`, `detail-type` `Scheduled Event`): each runs
+ *   the handler once with `{ scheduledAt }`, the event's `time`. A
+ *   handler that throws fails the invocation, so that Lambda retries it
+ *   as the rule's retry policy says, then gives it to the rule's
+ *   dead-letter queue. Any other event is a `LambdaEventError`.
+ * - request functions take SQS events of the subject's request queue
+ *   (see `requestQueueName`) and SNS events of its gather topic (see
+ *   `gatherTopicName`). Each request is decoded as a server of the aws
+ *   provider decodes it, the handler's return value is the reply, and a
+ *   handler that throws gives the failed reply that the requester
+ *   rejects with a `RemoteError`. Replies go to the requester's reply
+ *   queue with SendMessage through the `sqs` option's client, or one
+ *   built from the environment. A request whose requester stopped
+ *   waiting is dropped; one whose reply could not be sent is returned
+ *   in `batchItemFailures` (SQS) or fails the invocation (SNS). Like the
+ *   aws provider's servers, a request is answered at most once per
+ *   delivery: a request redelivered after a failed send runs again.
  *
  * The provider is started on the first invocation and reused until the
  * instance is recycled. A failure to start it, or to open the
@@ -60,8 +90,8 @@ export type SwitchyardLambdaHandler = (
  * saying what it received; an SNS or S3 batch with failures throws a
  * `LambdaBatchError` naming them.
  *
- * Throws a `ConfigurationError` at once for a schedule or request
- * function, or for a bad option.
+ * Throws a `ConfigurationError` at once for a function without a
+ * trigger Lambda can take, or for a bad option.
  *
  * @example
  * ```ts
@@ -76,9 +106,9 @@ export function toLambda(
   options: LambdaOptions = {},
 ): SwitchyardLambdaHandler {
   const { trigger } = fn;
-  if (!['channel', 'broadcast', 'objects'].includes(trigger?.type)) {
+  if (!TRIGGERS.includes(trigger?.type)) {
     throw new ConfigurationError(
-      `toLambda takes a channel, broadcast or objects function; function '${fn?.name}' has a ${trigger?.type} trigger`,
+      `toLambda takes a channel, broadcast, objects, schedule or request function; function '${fn?.name}' has a ${trigger?.type} trigger`,
       { field: 'trigger.type', value: trigger?.type },
     );
   }
@@ -86,6 +116,12 @@ export function toLambda(
   const runtime = lazyRuntime(fn as SwitchyardFunction, resolved);
   const log = (resolved.logger ?? silentLogger).child({ function: fn.name });
 
+  if (trigger.type === 'schedule') {
+    return scheduleHandler(fn.name, runtime, resolved);
+  }
+  if (trigger.type === 'request') {
+    return requestHandler(fn.name, runtime, resolved);
+  }
   if (trigger.type === 'objects') {
     return async (event, context) => {
       const { source, records } = readEvent(event, fn.name);
@@ -119,22 +155,58 @@ export function toLambda(
     }
     if (source === 'aws:sns') {
       const outcomes = await process(records, readSnsRecord, context);
-      const failed = outcomes.filter(isFailed);
-      if (failed.length > 0) {
-        throw new LambdaBatchError(
-          'messages',
-          failed.map((o) => ({
-            id: o.id ?? '(no id)',
-            reason: o.reason ?? 'handler failed',
-          })),
-          { total: outcomes.length, function: fn.name },
-        );
-      }
+      throwFailed(outcomes, 'messages', fn.name);
       return undefined;
     }
     if (source === 'none') return { batchItemFailures: [] };
     throw mismatch(fn.name, source, 'SQS or SNS');
   };
+}
+
+/**
+ * The handler of a request function: requests from the subject's
+ * request queue (SQS) and gathers from its topic (SNS).
+ */
+function requestHandler(
+  fn: string,
+  runtime: () => Promise<LambdaRuntime>,
+  options: ResolvedLambdaOptions,
+): SwitchyardLambdaHandler {
+  const answer = requestProcessor(runtime, options);
+
+  return async (event, context) => {
+    const { source, records } = readEvent(event, fn);
+    if (source === 'aws:sqs') {
+      return batchResponse(
+        await answer(records.map(sqsRequestRecord), context),
+      );
+    }
+    if (source === 'aws:sns') {
+      const outcomes = await answer(records.map(snsRequestRecord), context);
+      throwFailed(outcomes, 'replies', fn);
+      return undefined;
+    }
+    if (source === 'none') return { batchItemFailures: [] };
+    throw mismatch(fn, source, 'SQS or SNS');
+  };
+}
+
+/** Throws a LambdaBatchError naming the failed records, if any. */
+function throwFailed(
+  outcomes: readonly RecordOutcome[],
+  what: string,
+  fn: string,
+): void {
+  const failed = outcomes.filter(isFailed);
+  if (failed.length === 0) return;
+  throw new LambdaBatchError(
+    what,
+    failed.map((o) => ({
+      id: o.id ?? '(no id)',
+      reason: o.reason ?? 'handler failed',
+    })),
+    { total: outcomes.length, function: fn },
+  );
 }
 
 function mismatch(fn: string, source: string, wanted: string) {
