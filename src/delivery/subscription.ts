@@ -28,6 +28,7 @@ import type {
   TransportConsumer,
   TransportDelivery,
 } from '../core/provider.ts';
+import { settledWithin } from '../core/waiting.ts';
 import { backoffDelay } from './backoff.ts';
 import type { MessageDecoder } from './decode.ts';
 import { errorFields } from './errors.ts';
@@ -333,25 +334,6 @@ class PushSubscription<T> implements Subscription {
     const changed = this.#changed;
     this.#changed = undefined;
     changed?.();
-  }
-}
-
-/** Whether all of `runs` settled within `timeoutMs`. */
-async function settledWithin(
-  runs: readonly Promise<void>[],
-  timeoutMs: number,
-): Promise<boolean> {
-  if (runs.length === 0) return true;
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), timeoutMs);
-  });
-  const all = Promise.all(runs).then(() => true as const);
-
-  try {
-    return await Promise.race([all, deadline]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -8,6 +8,8 @@ import type { Pipeline } from '../define-pipeline.ts';
 import type { FunctionStats, PipelineStats } from '../stats.ts';
 import type { FunctionContext, SwitchyardFunction } from '../types.ts';
 
+export { settledWithin } from '../../core/waiting.ts';
+
 /** What a binder receives. */
 export interface BindingEnv {
   readonly pipeline: Pipeline;
@@ -52,29 +54,4 @@ export function functionContext(
     switchyard: env.counting,
     stats: env.pipelineStats,
   };
-}
-
-/**
- * Waits for `running` to settle for up to `timeoutMs`; returns whether it
- * did. Leaves no timer behind.
- */
-export async function settledWithin(
-  running: Promise<unknown> | undefined,
-  timeoutMs: number,
-): Promise<boolean> {
-  if (running === undefined) return true;
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), timeoutMs);
-  });
-  const settled = running.then(
-    () => true as const,
-    () => true as const,
-  );
-
-  try {
-    return await Promise.race([settled, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -28,6 +28,7 @@ import type {
   RawRequestHandler,
   RequestTransport,
 } from '../../core/provider.ts';
+import { settledWithin } from '../../core/waiting.ts';
 import type { NatsContext } from './connection.ts';
 import { isNoResponders, isTimeout, natsError, PROVIDER } from './errors.ts';
 
@@ -201,18 +202,6 @@ export class NatsRequests implements RequestTransport {
       }
     });
   }
-}
-
-/** Waits for `work` to settle, or for `ms`, whichever comes first. */
-async function settledWithin(work: Promise<void>[], ms: number) {
-  if (work.length === 0) return;
-  let timer: NodeJS.Timeout | undefined;
-  const grace = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-    timer.unref();
-  });
-  await Promise.race([Promise.allSettled(work), grace]);
-  clearTimeout(timer);
 }
 
 /** Runs `handler` on a request and sends its reply or its failure. */
