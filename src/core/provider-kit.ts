@@ -158,3 +158,31 @@ export function optionChecks(provider: string): OptionChecks {
     },
   };
 }
+
+/**
+ * The ConflictError of an idempotency record that `owner` does not hold:
+ * it names the record, the table and what holds it instead.
+ */
+export function recordNotHeld(
+  provider: string,
+  where: { table: string; id: string },
+  owner: string,
+  record: { status: string; owner?: string | null } | undefined,
+  details: ErrorDetails = {},
+): ConflictError {
+  const { table, id } = where;
+  const holder =
+    record === undefined
+      ? 'no record'
+      : record.status === 'COMPLETED'
+        ? 'a completed record'
+        : `a lease of ${record.owner ?? 'nobody'}`;
+  return new ConflictError(
+    `idempotency record '${id}' in table '${table}' is not held by ${owner}: found ${holder}`,
+    {
+      expected: owner,
+      actual: record?.owner ?? undefined,
+      details: { provider, table, key: id, ...details },
+    },
+  );
+}

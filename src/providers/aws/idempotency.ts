@@ -26,8 +26,9 @@ import type {
   IdempotencyStore,
   IdempotencyTransport,
 } from '../../core/provider.ts';
+import { recordNotHeld } from '../../core/provider-kit.ts';
 import type { AwsContext } from './context.ts';
-import { awsCode, awsError, conflict } from './errors.ts';
+import { awsCode, awsError, conflict, PROVIDER } from './errors.ts';
 import { openTable, type TableTarget } from './tables.ts';
 
 /** Attribute names of a record, as Powertools names them. */
@@ -337,18 +338,9 @@ class AwsIdempotencyStore implements IdempotencyStore {
   }
 
   #notHeld(id: string, owner: string, record: IdempotencyRecord | undefined) {
-    const holder =
-      record === undefined
-        ? 'no record'
-        : record.status === 'COMPLETED'
-          ? 'a completed record'
-          : `a lease of ${record.owner ?? 'nobody'}`;
-    return conflict(
-      `idempotency record '${id}' in table '${this.#table}' is not held by ${owner}: found ${holder}`,
-      owner,
-      record?.owner,
-      { table: this.#table, key: id, providerCode: CONDITION_FAILED },
-    );
+    return recordNotHeld(PROVIDER, { table: this.#table, id }, owner, record, {
+      providerCode: CONDITION_FAILED,
+    });
   }
 }
 

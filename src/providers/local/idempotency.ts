@@ -11,9 +11,10 @@ import type {
   IdempotencyStore,
   IdempotencyTransport,
 } from '../../core/provider.ts';
+import { recordNotHeld } from '../../core/provider-kit.ts';
 import type { LocalContext } from './context.ts';
 import type { Statement } from './database.ts';
-import { conflict, read } from './support.ts';
+import { PROVIDER, read } from './support.ts';
 
 interface RecordRow {
   id: string;
@@ -187,18 +188,11 @@ class LocalIdempotencyStore implements IdempotencyStore {
   }
 
   #notHeld(id: string, owner: string, now: number): never {
-    const row = this.#read(id, now);
-    const holder =
-      row === undefined
-        ? 'no record'
-        : row.status === 'COMPLETED'
-          ? 'a completed record'
-          : `a lease of ${row.owner ?? 'nobody'}`;
-    throw conflict(
-      `idempotency record '${id}' in table '${this.#table}' is not held by ${owner}: found ${holder}`,
+    throw recordNotHeld(
+      PROVIDER,
+      { table: this.#table, id },
       owner,
-      row?.owner ?? undefined,
-      { table: this.#table, key: id },
+      this.#read(id, now),
     );
   }
 }

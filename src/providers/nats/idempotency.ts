@@ -19,8 +19,9 @@ import type {
   IdempotencyStore,
   IdempotencyTransport,
 } from '../../core/provider.ts';
+import { recordNotHeld } from '../../core/provider-kit.ts';
 import type { NatsContext } from './connection.ts';
-import { API_CODES, apiCode, conflict, natsError } from './errors.ts';
+import { API_CODES, apiCode, conflict, natsError, PROVIDER } from './errors.ts';
 import { openKvBucket } from './kv.ts';
 import { idempotencyBucket } from './names.ts';
 
@@ -228,18 +229,11 @@ class NatsIdempotencyStore implements IdempotencyStore {
   }
 
   #notHeld(id: string, owner: string, found: Read) {
-    const record = found.record;
-    const holder =
-      record === undefined
-        ? 'no record'
-        : record.status === 'COMPLETED'
-          ? 'a completed record'
-          : `a lease of ${record.owner ?? 'nobody'}`;
-    return conflict(
-      `idempotency record '${id}' in table '${this.#table}' is not held by ${owner}: found ${holder}`,
+    return recordNotHeld(
+      PROVIDER,
+      { table: this.#table, id },
       owner,
-      record?.owner,
-      { table: this.#table, key: id },
+      found.record,
     );
   }
 
