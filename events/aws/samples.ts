@@ -2,13 +2,16 @@
  * Sample Lambda events for the reference pipeline, and the factories
  * they are made with: SQS records (standard and FIFO) and SNS records
  * whose bodies are Switchyard envelopes of the sample `RouterEvent`s on
- * `kv-events`, S3 records of the snapshot bucket, and bad input.
+ * `kv-events`, S3 records of the snapshot bucket, an EventBridge
+ * scheduled event, SQS records of `router.stats` requests (see
+ * `request-samples.ts`), and bad input.
  *
  *     node events/aws/generate.ts && npx biome format --write events/aws
  */
 import type {
   S3Event,
   S3EventRecord,
+  ScheduledEvent,
   SNSEvent,
   SNSEventRecord,
   SQSEvent,
@@ -17,10 +20,12 @@ import type {
 import type { WireMessage } from '../../src/core/message.ts';
 import { toSqsBody } from '../../src/providers/aws/wire.ts';
 import { sampleFiles } from '../samples.ts';
+import { requestMessage, requestRecord } from './request-samples.ts';
+import { SAMPLE_ACCOUNT, SAMPLE_REGION } from './sample-account.ts';
 
-/** Account, region and queue names of the samples. */
-export const SAMPLE_ACCOUNT = '000000000000';
-export const SAMPLE_REGION = 'us-east-1';
+export { SAMPLE_ACCOUNT, SAMPLE_REGION };
+
+/** Queue and topic names of the samples. */
 export const SAMPLE_QUEUE = `arn:aws:sqs:${SAMPLE_REGION}:${SAMPLE_ACCOUNT}:kv-events-indexer`;
 export const SAMPLE_FIFO_QUEUE = `${SAMPLE_QUEUE}.fifo`;
 export const SAMPLE_TOPIC = `arn:aws:sns:${SAMPLE_REGION}:${SAMPLE_ACCOUNT}:kv-events`;
@@ -155,6 +160,26 @@ export function s3Record(
   };
 }
 
+/** The event an EventBridge schedule rule sends at `time`. */
+export function scheduledEvent(
+  time: Date = new Date(PUBLISHED_AT),
+  rule = 'kv-router-snapshot',
+): ScheduledEvent<Record<string, never>> {
+  return {
+    version: '0',
+    id: `schedule-${time.getTime()}`,
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: SAMPLE_ACCOUNT,
+    time: time.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: SAMPLE_REGION,
+    resources: [
+      `arn:aws:events:${SAMPLE_REGION}:${SAMPLE_ACCOUNT}:rule/${rule}`,
+    ],
+    detail: {},
+  };
+}
+
 /** The sample events by file name. */
 export function sampleEvents(): Record<string, unknown> {
   const files = sampleFiles();
@@ -214,5 +239,17 @@ export function sampleEvents(): Record<string, unknown> {
       ],
     },
     'bad-event.json': { hello: 'not a Lambda event' },
+    'schedule.json': scheduledEvent(),
+    'bad-schedule.json': {
+      ...scheduledEvent(),
+      'detail-type': 'EC2 Instance State-change Notification',
+      source: 'aws.ec2',
+    },
+    'sqs-requests.json': {
+      Records: [
+        requestRecord(requestMessage({}, {}, 'request-1')),
+        requestRecord(requestMessage({ verbose: true }, {}, 'request-2')),
+      ],
+    } satisfies SQSEvent,
   };
 }
