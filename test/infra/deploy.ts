@@ -20,7 +20,13 @@
  * alarms. A running pipeline needs the subscriptions, so this helper
  * makes each one through the SNS API with the template's own
  * properties; the rest it leaves as moto made it.
+ *
+ * The functions taken out are returned as the template declares them
+ * (handler, environment, timeout, event source and, with `bundle`, the
+ * folder of their code), for a test that runs them as Lambda would.
  */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import {
   CloudFormationClient,
   CreateStackCommand,
@@ -36,6 +42,7 @@ import {
   GetQueueUrlCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import {
   bucketName,
   deadLetterQueueName,
@@ -80,6 +87,36 @@ export interface DeployedGroup {
   deadLetters: DeployedQueue;
 }
 
+/** The SQS event source of a function, as its mapping declares it. */
+export interface DeployedEventSource {
+  /** The group whose queue it polls, as a key of `groups`. */
+  group: string;
+  /** Messages handed to one invocation. */
+  batchSize: number;
+  /** Whether the function reports the records of a batch that failed. */
+  reportBatchItemFailures: boolean;
+}
+
+/**
+ * A Lambda function of the stack as its template declares it. moto runs
+ * no Lambda function, so this is what a test needs to run it itself.
+ */
+export interface DeployedFunction {
+  /** The pipeline function it runs. */
+  name: string;
+  functionName: string;
+  /** `{file}.{export}` of the module Lambda loads. */
+  handler: string;
+  runtime: string;
+  timeoutSeconds: number;
+  memorySize: number;
+  /** The variables the stack sets for it. */
+  environment: Record<string, string>;
+  /** The folder of its bundled code, when deployed with `bundle`. */
+  code?: string;
+  eventSource?: DeployedEventSource;
+}
+
 /** The names of everything the stack made, by Switchyard name. */
 export interface DeployedPipeline {
   stackName: string;
@@ -96,7 +133,15 @@ export interface DeployedPipeline {
   buckets: Record<string, string>;
   /** Logical ids of the resources taken out of the template. */
   removed: string[];
+  /** The Lambda functions taken out, by pipeline function. */
+  functions: Record<string, DeployedFunction>;
 }
+
+/** The names of a deployment, as its stack's naming gives them. */
+type DeployedNames = Omit<
+  DeployedPipeline,
+  'stackName' | 'removed' | 'functions'
+>;
 
 /** Where and how to deploy. */
 export interface DeployOptions {
@@ -106,6 +151,11 @@ export interface DeployOptions {
   stackName?: string;
   /** Default `AWS_REGION`, else us-east-1. */
   region?: string;
+  /**
+   * Bundle the functions, as `cdk deploy` would, so that each one's
+   * `code` is set. Default false.
+   */
+  bundle?: boolean;
 }
 
 interface CfnTemplate {
@@ -119,6 +169,25 @@ interface CfnTemplate {
       DependsOn?: string | string[];
     }
   >;
+}
+
+/** The properties of a Lambda function that a test runs it by. */
+interface CfnFunctionProperties {
+  FunctionName: string;
+  Handler: string;
+  Runtime: string;
+  Timeout: number;
+  MemorySize: number;
+  Code: { S3Key: string };
+  Environment?: { Variables?: Record<string, string> };
+}
+
+/** The properties of an SQS event source mapping. */
+interface CfnMappingProperties {
+  FunctionName: { Ref: string };
+  EventSourceArn: { 'Fn::GetAtt': [string, string] };
+  BatchSize?: number;
+  FunctionResponseTypes?: string[];
 }
 
 /**
@@ -167,11 +236,14 @@ export async function deployToMoto(
   const prefix = options.prefix ?? '';
   const region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
   const config = { endpoint, region };
-  const { stack, template: synthesized } = synthesizeReference({ prefix });
+  const {
+    stack,
+    template: synthesized,
+    templateFile,
+  } = synthesizeReference({ prefix }, { bundle: options.bundle === true });
   const stackName = options.stackName ?? stack.stackName;
-  const { template, removed } = motoTemplate(
-    synthesized.toJSON() as CfnTemplate,
-  );
+  const full = synthesized.toJSON() as CfnTemplate;
+  const { template, removed } = motoTemplate(full);
 
   const cloudformation = new CloudFormationClient(config);
   await cloudformation.send(
@@ -189,7 +261,11 @@ export async function deployToMoto(
   try {
     const deployed = await describe(stack, sns, sqs);
     await subscribe(template, deployed, sns);
-    return { ...deployed, stackName, removed };
+    const functions = describeFunctions(stack, full, deployed, {
+      assembly: dirname(templateFile),
+      bundled: options.bundle === true,
+    });
+    return { ...deployed, stackName, removed, functions };
   } finally {
     sns.destroy();
     sqs.destroy();
@@ -220,7 +296,7 @@ async function describe(
   stack: PipelineStack,
   sns: SNSClient,
   sqs: SQSClient,
-): Promise<Omit<DeployedPipeline, 'stackName' | 'removed'>> {
+): Promise<DeployedNames> {
   const { prefix, resources } = stack;
   const topics: Record<string, string> = {};
   const groups: Record<string, DeployedGroup> = {};
@@ -287,7 +363,7 @@ async function queue(sqs: SQSClient, name: string): Promise<DeployedQueue> {
 /** Makes each SNS subscription of the template through the SNS API. */
 async function subscribe(
   template: CfnTemplate,
-  deployed: Omit<DeployedPipeline, 'stackName' | 'removed'>,
+  deployed: DeployedNames,
   sns: SNSClient,
 ): Promise<void> {
   const logical = logicalNames(template, deployed);
@@ -312,10 +388,79 @@ async function subscribe(
   }
 }
 
+/**
+ * The Lambda functions of `template`, each with its event source and,
+ * when the stack was bundled, the folder the asset manifest gives its
+ * code.
+ */
+function describeFunctions(
+  stack: PipelineStack,
+  template: CfnTemplate,
+  deployed: DeployedNames,
+  where: { assembly: string; bundled: boolean },
+): Record<string, DeployedFunction> {
+  const groupByQueue = new Map<string, string>();
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    const name = resource.Properties?.QueueName;
+    const key = Object.keys(deployed.groups).find(
+      (k) => deployed.groups[k]!.queue.name === name,
+    );
+    if (key !== undefined) groupByQueue.set(id, key);
+  }
+  const mappings = Object.values(template.Resources)
+    .filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping')
+    .map((r) => r.Properties as unknown as CfnMappingProperties);
+  const assets = where.bundled ? assetPaths(stack, where.assembly) : {};
+
+  const functions: Record<string, DeployedFunction> = {};
+  for (const [name, created] of stack.functions) {
+    const logicalId = stack.getLogicalId(
+      created.function.node.defaultChild as CfnFunction,
+    );
+    const props = template.Resources[logicalId]!
+      .Properties as unknown as CfnFunctionProperties;
+    const mapping = mappings.find((m) => m.FunctionName.Ref === logicalId);
+    const code = assets[props.Code.S3Key.replace(/\.zip$/, '')];
+    functions[name] = {
+      name,
+      functionName: props.FunctionName,
+      handler: props.Handler,
+      runtime: props.Runtime,
+      timeoutSeconds: props.Timeout,
+      memorySize: props.MemorySize,
+      environment: { ...props.Environment?.Variables },
+      ...(code !== undefined && { code: join(where.assembly, code) }),
+      ...(mapping !== undefined && {
+        eventSource: {
+          group: groupByQueue.get(mapping.EventSourceArn['Fn::GetAtt'][0])!,
+          batchSize: mapping.BatchSize ?? 10,
+          reportBatchItemFailures: (
+            mapping.FunctionResponseTypes ?? []
+          ).includes('ReportBatchItemFailures'),
+        },
+      }),
+    };
+  }
+  return functions;
+}
+
+/** Folders of the stack's file assets, by asset hash. */
+function assetPaths(
+  stack: PipelineStack,
+  assembly: string,
+): Record<string, string> {
+  const manifest = JSON.parse(
+    readFileSync(join(assembly, `${stack.stackName}.assets.json`), 'utf8'),
+  ) as { files: Record<string, { source: { path: string } }> };
+  return Object.fromEntries(
+    Object.entries(manifest.files).map(([hash, f]) => [hash, f.source.path]),
+  );
+}
+
 /** ARNs of the template's topics and queues, by logical id. */
 function logicalNames(
   template: CfnTemplate,
-  deployed: Omit<DeployedPipeline, 'stackName' | 'removed'>,
+  deployed: DeployedNames,
 ): Map<string, string> {
   const byName = new Map<string, string>();
   for (const arn of Object.values(deployed.topics)) {
