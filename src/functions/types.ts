@@ -73,6 +73,13 @@ export interface FunctionContext {
   readonly signal: AbortSignal;
   readonly logger: Logger;
   /**
+   * Channel triggers, where the runner offers it: keeps the message
+   * leased for `ms` more from now (default: the function's lease).
+   * Throws a CapabilityError when the transport cannot, as on Lambda
+   * without the adapter's `sqs` option. Absent for other triggers.
+   */
+  extendLease?(ms?: number): Promise<void>;
+  /**
    * The client the function runs on: publish, key-value, objects,
    * request/reply. Publishes through it are counted in the run's stats.
    */
