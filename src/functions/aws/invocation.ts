@@ -142,6 +142,7 @@ function functionHandler(
       attempt: context.attempt,
       signal: context.signal,
       logger: context.logger,
+      extendLease: (ms) => context.extendLease(ms),
       switchyard: runtime.client,
       stats: runtime.pipelineStats,
     };
