@@ -5,7 +5,12 @@
  * deadline in message attributes.
  */
 import type { Message } from '@aws-sdk/client-sqs';
-import type { SQSMessageAttributes, SQSRecord } from 'aws-lambda';
+import type {
+  SNSEventRecord,
+  SNSMessageAttributes,
+  SQSMessageAttributes,
+  SQSRecord,
+} from 'aws-lambda';
 import { STATS_SUBJECT } from '../../functions/router-event.ts';
 import { jsonCodec } from '../../src/core/codecs.ts';
 import { encodeRequest } from '../../src/core/request-envelope.ts';
@@ -90,5 +95,38 @@ export function requestRecord(
     eventSource: 'aws:sqs',
     eventSourceARN: queueArn,
     awsRegion: SAMPLE_REGION,
+  };
+}
+
+/**
+ * The SNS record Lambda hands over for a gather, from the notification
+ * a queue subscribed to the gather topic without raw delivery received:
+ * both carry the same fields.
+ */
+export function gatherRecord(notification: string): SNSEventRecord {
+  const sent = JSON.parse(notification) as Partial<SNSEventRecord['Sns']>;
+  const messageAttributes: SNSMessageAttributes = {};
+  for (const [name, value] of Object.entries(sent.MessageAttributes ?? {})) {
+    messageAttributes[name] = { Type: value.Type, Value: value.Value };
+  }
+  const topicArn = sent.TopicArn ?? '';
+
+  return {
+    EventVersion: '1.0',
+    EventSubscriptionArn: `${topicArn}:subscription-1`,
+    EventSource: 'aws:sns',
+    Sns: {
+      SignatureVersion: sent.SignatureVersion ?? '1',
+      Timestamp: sent.Timestamp ?? '',
+      Signature: sent.Signature ?? '',
+      SigningCertUrl: sent.SigningCertUrl ?? '',
+      MessageId: sent.MessageId ?? '',
+      Message: sent.Message ?? '',
+      MessageAttributes: messageAttributes,
+      Type: 'Notification',
+      UnsubscribeUrl: sent.UnsubscribeUrl ?? '',
+      TopicArn: topicArn,
+      Subject: sent.Subject ?? '',
+    },
   };
 }
