@@ -1,6 +1,8 @@
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scheduledEvent } from '../../events/aws/samples.ts';
+import { expectedIndex } from '../../functions/check.ts';
 import { generateEvents } from '../../functions/generator.ts';
 import { createRouterPipeline } from '../../functions/pipeline.ts';
 import {
@@ -8,6 +10,7 @@ import {
   eventMessageId,
 } from '../../functions/router-event.ts';
 import { resolveSettings } from '../../functions/settings.ts';
+import { newestSnapshot, type Snapshot } from '../../functions/snapshots.ts';
 import { createSwitchyard } from '../../src/core/client.ts';
 import type { Switchyard } from '../../src/core/switchyard.ts';
 import type { Pipeline } from '../../src/functions/define-pipeline.ts';
@@ -27,6 +30,7 @@ import {
   type EventSourceReport,
   runSqsEventSource,
 } from './sqs-event-source.ts';
+import { bundleUndeployed } from './undeployed-function.ts';
 
 /** The prefix the stack's functions are configured with. */
 const PREFIX = 'it-';
@@ -51,6 +55,7 @@ let running: RunningPipeline;
 let indexer: LambdaInstance;
 let report: EventSourceReport;
 let check: CheckResult;
+let snapshotResult: unknown;
 
 beforeAll(async () => {
   moto = await startMotoServer();
@@ -58,6 +63,12 @@ beforeAll(async () => {
     prefix: PREFIX,
     bundle: true,
   });
+  const lambdaEnv = {
+    AWS_ENDPOINT_URL: moto.endpoint,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
   sqs = new SQSClient({ endpoint: moto.endpoint });
   const provider = await createAwsProvider({
     endpoint: moto.endpoint,
@@ -67,12 +78,7 @@ beforeAll(async () => {
   const fn = deployed.functions.indexer!;
   indexer = await startLambdaInstance(fn, {
     region: TEST_REGION,
-    env: {
-      AWS_ENDPOINT_URL: moto.endpoint,
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_EC2_METADATA_DISABLED: 'true',
-    },
+    env: lambdaEnv,
   });
 
   pipeline = createRouterPipeline(ROUTER);
@@ -96,6 +102,20 @@ beforeAll(async () => {
   });
   await producing;
   check = await pipeline.check!(client);
+
+  const snapshot = await bundleUndeployed('snapshot', fn);
+  const snapshotter = await startLambdaInstance(snapshot.fn, {
+    region: TEST_REGION,
+    env: lambdaEnv,
+  });
+  try {
+    snapshotResult = await snapshotter.invoke(
+      scheduledEvent(new Date(), `${PREFIX}kv-router-snapshot`),
+    );
+  } finally {
+    await snapshotter.stop();
+    snapshot.remove();
+  }
 }, 150_000);
 
 afterAll(async () => {
@@ -110,8 +130,10 @@ afterAll(async () => {
  * moto runs no Lambda function: the indexer's bundled code runs in an
  * execution environment of this machine, and the test plays the SQS
  * event source mapping of its queue (lambda-runner.ts,
- * sqs-event-source.ts). The snapshot and stats functions are not
- * deployed on Lambda, so they do not run here.
+ * sqs-event-source.ts). The stack deploys no schedule function, so the
+ * snapshot function is bundled as the stack bundles the indexer and
+ * invoked once with the event of an EventBridge schedule rule. The
+ * stats function (a request subject) does not run.
  */
 describe('the reference pipeline on the stack deployed to moto, its indexer invoked as Lambda would', () => {
   it('deploys the indexer with the provider and prefix in its environment and its queue as event source', () => {
@@ -182,5 +204,21 @@ describe('the reference pipeline on the stack deployed to moto, its indexer invo
       ApproximateNumberOfMessagesNotVisible: '0',
     });
     expect(await client.admin.deadLetters(EVENTS_CHANNEL)).toEqual([]);
+  });
+
+  it('writes a snapshot of the index when the snapshot function gets a scheduled event', async () => {
+    const expected = expectedIndex(generateEvents(resolveSettings(ROUTER)));
+
+    const name = await newestSnapshot(client);
+    const snapshot = await client
+      .objects('router-snapshots')
+      .getValue<Snapshot>(name!);
+
+    expect(snapshotResult).toBeNull();
+    expect(snapshot).toMatchObject({
+      version: 1,
+      channel: EVENTS_CHANNEL,
+      workers: expected,
+    });
   });
 });
