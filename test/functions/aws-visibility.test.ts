@@ -2,7 +2,8 @@
  * The Lambda adapter against real SQS queues on moto: with the `sqs`
  * option, a retry's delay and `extendLease` change the visibility of the
  * record that was received, and with the aws provider a record over its
- * attempts goes to the group's dead-letter queue.
+ * attempts, or one that is not a Switchyard message, goes to the group's
+ * dead-letter queue.
  *
  * Moto runs no event source mapping, so each test plays its part: it
  * receives from the group's queue with a plain ReceiveMessage, hands the
@@ -15,6 +16,7 @@ import {
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   ReceiveMessageCommand,
+  SendMessageCommand,
   SQSClient,
   type Message as SqsMessage,
 } from '@aws-sdk/client-sqs';
@@ -72,24 +74,17 @@ interface GroupQueue {
 
 /**
  * Ensures `orders` with the group `billing` through the aws provider,
- * so that the queue has the names the provider gives it, and publishes
- * `{ n: 1 }` on it through a Switchyard client.
+ * so that the queue has the names the provider gives it.
  */
-async function groupWithOneMessage(): Promise<GroupQueue> {
+async function groupQueue(): Promise<GroupQueue> {
   const prefix = `t${randomBytes(4).toString('hex')}-`;
-  const options = { endpoint: moto.endpoint, prefix };
-  const provider = await createAwsProvider(options);
+  const provider = await createAwsProvider({ endpoint: moto.endpoint, prefix });
   afterAll(() => provider.close());
   await provider.channels!.ensure({
     name: CHANNEL,
     ordered: false,
     groups: [GROUP],
   });
-  const client = createSwitchyard({
-    provider: await createAwsProvider(options),
-  });
-  await client.channel(CHANNEL).publish({ n: 1 }, { id: 'order-1' });
-  await client.close();
 
   const { QueueUrl } = await sqs.send(
     new GetQueueUrlCommand({ QueueName: `${prefix}${CHANNEL}--${GROUP}` }),
@@ -101,6 +96,21 @@ async function groupWithOneMessage(): Promise<GroupQueue> {
     }),
   );
   return { provider, url: QueueUrl!, arn: Attributes!.QueueArn!, prefix };
+}
+
+/** {@link groupQueue}, with `{ n: 1 }` published through a client. */
+async function groupWithOneMessage(): Promise<GroupQueue> {
+  const queue = await groupQueue();
+  const client = createSwitchyard({
+    provider: await createAwsProvider({
+      endpoint: moto.endpoint,
+      prefix: queue.prefix,
+    }),
+  });
+  await client.channel(CHANNEL).publish({ n: 1 }, { id: 'order-1' });
+  await client.close();
+
+  return queue;
 }
 
 /** What the queue hands out now, hidden for `holdSeconds`. */
@@ -291,6 +301,36 @@ describe('toLambda with the aws provider, on moto', () => {
       expect(letters[0]!.reason).toBe(
         'delivered 2 times, over the limit of 1 attempts, without being acknowledged',
       );
+      expect(await held(queue)).toBe(0);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    "a body that is not a Switchyard message goes to the group's dead-letter queue as it came",
+    async () => {
+      const queue = await groupQueue();
+      const body = '{"orderId":42}';
+      await sqs.send(
+        new SendMessageCommand({ QueueUrl: queue.url, MessageBody: body }),
+      );
+      const received = await receiveSome(queue);
+
+      const response = await invoke(queue, received, () => {});
+      await settle(queue, received, response);
+      const letters = await queue.provider.channels!.deadLetters(CHANNEL);
+      const { QueueUrl } = await sqs.send(
+        new GetQueueUrlCommand({
+          QueueName: `${queue.prefix}${CHANNEL}--${GROUP}-dlq`,
+        }),
+      );
+      const [stored] = await receive({ ...queue, url: QueueUrl! });
+
+      expect(response.batchItemFailures).toEqual([]);
+      expect(letters).toHaveLength(1);
+      expect(letters[0]!.reason).toContain('is not a Switchyard envelope');
+      expect(new TextDecoder().decode(letters[0]!.message.body)).toBe(body);
+      expect(stored?.Body).toBe(body);
       expect(await held(queue)).toBe(0);
     },
     TIMEOUT_MS,
