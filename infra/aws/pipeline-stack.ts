@@ -43,8 +43,8 @@ const ADAPTER_MODULE = join(REPOSITORY, 'src/functions/aws/index.ts');
 
 /** Why a function of each other kind of trigger is not deployed. */
 const UNDEPLOYED: Record<Exclude<Trigger['type'], 'channel'>, string> = {
-  schedule: 'the Lambda adapter runs no schedule function',
-  request: 'the Lambda adapter serves no request subject',
+  schedule: 'the stack declares no EventBridge schedule rules yet',
+  request: 'the stack declares no request queues or gather topics yet',
   broadcast:
     'a broadcast needs a queue per live instance, which Lambda does not have',
   objects: 'the stack declares no S3 event notifications yet',
@@ -159,10 +159,10 @@ export interface PipelineStackProps extends StackProps {
  *
  * Functions of worker groups are deployed, each consuming its group's
  * queue through the Lambda adapter (`toLambda`). Other functions are
- * left out with a synth-time warning that says why: the adapter runs
- * no schedule or request function, a broadcast needs a queue per live
- * instance, and object events need S3 notifications, which this stack
- * does not declare yet.
+ * left out with a synth-time warning that says why: schedule and
+ * request functions need EventBridge rules and request queues, and
+ * object events S3 notifications, which this stack does not declare
+ * yet; a broadcast needs a queue per live instance.
  *
  * @example
  * ```ts

@@ -214,8 +214,8 @@ describe('the stack of the reference pipeline', () => {
 
     template.resourceCountIs('AWS::Lambda::Function', 1);
     expect(warningsOf(stack)).toEqual([
-      'function snapshot is not deployed: the Lambda adapter runs no schedule function',
-      'function stats is not deployed: the Lambda adapter serves no request subject',
+      'function snapshot is not deployed: the stack declares no EventBridge schedule rules yet',
+      'function stats is not deployed: the stack declares no request queues or gather topics yet',
     ]);
   });
 
