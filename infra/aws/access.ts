@@ -7,9 +7,12 @@
  * gets only what is listed (and its trigger), never every table of the
  * stack.
  */
+
+import { Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { consumerQueuePrefix } from './names.ts';
 import type { FunctionGrants } from './pipeline-function.ts';
 
 /** The Switchyard resources a function uses, by name. */
@@ -31,6 +34,12 @@ export interface FunctionAccess {
 
   /** Channels it publishes on. */
   readonly publish?: readonly string[];
+
+  /**
+   * Channels whose consumers and counters it reads (`admin.consumers`,
+   * `admin.stats`).
+   */
+  readonly readChannels?: readonly string[];
 }
 
 /** The constructs of a stack's resources, by Switchyard name. */
@@ -38,6 +47,9 @@ export interface ResourceIndex {
   readonly kv: ReadonlyMap<string, ITable>;
   readonly objects: ReadonlyMap<string, IBucket>;
   readonly channels: ReadonlyMap<string, ITopic>;
+
+  /** The deployment prefix, which the consumer queues' names start with. */
+  readonly prefix: string;
 }
 
 /**
@@ -76,5 +88,12 @@ export function resolveGrants(
     readBuckets: pick('readObjects', index.objects),
     writeBuckets: pick('writeObjects', index.objects),
     publishTo: pick('publish', index.channels),
+    readChannels: pick('readChannels', index.channels).map((topic, i) => ({
+      topic,
+      queueArns: Stack.of(topic).formatArn({
+        service: 'sqs',
+        resource: `${consumerQueuePrefix(index.prefix, access.readChannels![i]!)}*`,
+      }),
+    })),
   };
 }

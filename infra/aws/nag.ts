@@ -20,6 +20,20 @@ const S3_WRITE_ACTIONS = ['s3:Abort*', 's3:DeleteObject*'];
 /** Acknowledges the accepted findings on the constructs of `stack`. */
 export function acknowledgeNagFindings(stack: PipelineStack): void {
   for (const fn of stack.functions.values()) acknowledgeFunction(fn);
+  for (const schedule of stack.schedules.values()) {
+    Validations.of(schedule.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        "The queue is the dead-letter queue of the schedule rule's target, which EventBridge names in the target, not in a redrive policy.",
+    });
+  }
+  for (const subject of stack.subjects.values()) {
+    Validations.of(subject.queue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'A request is kept 60 seconds, as long as a requester waits for it; one not answered in time expires and its requester times out, so there is nothing to redrive.',
+    });
+  }
 }
 
 function acknowledgeFunction(fn: PipelineFunction): void {
@@ -37,11 +51,38 @@ function acknowledgeFunction(fn: PipelineFunction): void {
     },
   );
 
-  if ((fn.grants.watchTables ?? []).length > 0) {
+  const watches = (fn.grants.watchTables ?? []).length > 0;
+  const readChannels = fn.grants.readChannels ?? [];
+  const everywhere = [
+    ...(watches
+      ? [
+          'dynamodb:ListStreams, which watching a table needs, has no resource-level permissions; the stream reads themselves are granted on the table stream only.',
+        ]
+      : []),
+    ...(readChannels.length > 0
+      ? [
+          "sns:ListTopics and sqs:ListQueues, with which the provider finds a channel's topic and queues, have no resource-level permissions; the reads of attributes and tags are granted on the channel's own topic and queues only.",
+        ]
+      : []),
+  ];
+  if (everywhere.length > 0) {
     validations.acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: everywhere.join(' '),
+    });
+  }
+  for (const channel of readChannels) {
+    validations.acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArn(fn, channel.queueArns)}]`,
       reason:
-        'dynamodb:ListStreams, which watching a table needs, has no resource-level permissions; the stream reads themselves are granted on the table stream only.',
+        "A channel's consumer queues are its worker groups' queues and dead-letter queues and the queues of broadcast consumers made at run time; the grant covers the queues named after this one channel.",
+    });
+  }
+  if (fn.grants.replyQueues !== undefined) {
+    validations.acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArn(fn, fn.grants.replyQueues)}]`,
+      reason:
+        "Each requester makes its own reply queue at run time, with a random name after the deployment's reply prefix; the grant allows only sqs:SendMessage to queues of that prefix in this account and region.",
     });
   }
 
@@ -66,6 +107,29 @@ function acknowledgeFunction(fn: PipelineFunction): void {
       reason: `${action} lets the function replace and delete objects of the buckets it writes, and only those.`,
     });
   }
+}
+
+/**
+ * How cdk-nag writes `arn` in a finding: literals as they are, and a
+ * reference to a pseudo parameter or resource in angle brackets.
+ */
+function nagArn(scope: PipelineFunction, arn: string): string {
+  const resolved: unknown = Stack.of(scope).resolve(arn);
+  const part = (value: unknown): string => {
+    if (typeof value === 'string') return value;
+    const { Ref: ref, 'Fn::GetAtt': att } = value as {
+      Ref?: string;
+      'Fn::GetAtt'?: [string, string];
+    };
+    if (ref !== undefined) return `<${ref}>`;
+    if (att !== undefined) return `<${att[0]}.${att[1]}>`;
+    throw new TypeError(`no finding name for ${JSON.stringify(value)}`);
+  };
+  if (typeof resolved === 'string') return resolved;
+  const [, parts] = (resolved as { 'Fn::Join': [string, unknown[]] })[
+    'Fn::Join'
+  ];
+  return parts.map(part).join('');
 }
 
 /** How cdk-nag names a bucket's ARN in a finding: its logical id. */

@@ -8,17 +8,29 @@
  * - queue of a worker group: `{prefix}{channel}--{group}`;
  * - its dead-letter queue: `{prefix}{channel}--{group}-dlq`;
  * - table of a key-value bucket, the idempotency table and the bucket
- *   of an object bucket: `{prefix}{name}`.
+ *   of an object bucket: `{prefix}{name}`;
+ * - request queue and gather topic of a subject, and the reply queues
+ *   of its requesters: as the provider names them (`sy-req-`,
+ *   `sy-gather-`, `sy-reply-` after the prefix);
+ * - Lambda function and schedule rule of pipeline function `name`:
+ *   `{prefix}{pipeline}-{name}`, the rule's dead-letter queue with
+ *   `-schedule-dlq` after it.
  *
  * FIFO topics and queues take `.fifo` after the name, as SNS and SQS
  * require; a queue name over 80 characters is a ValidationError.
  */
 
 export {
+  gatherTopicName,
+  requestQueueName,
+} from '../../src/functions/aws/request-names.ts';
+export {
+  consumerQueuePrefix,
   deadLetterQueueName,
   groupQueueName,
   topicName,
 } from '../../src/providers/aws/names.ts';
+export { replyQueuePrefixOf as replyQueuePrefix } from '../../src/providers/aws/request-names.ts';
 
 /** The DynamoDB table of a key-value bucket or idempotency table. */
 export function tableName(prefix: string, name: string): string {
@@ -37,4 +49,22 @@ export function lambdaName(
   name: string,
 ): string {
   return `${prefix}${pipeline}-${name}`;
+}
+
+/** The schedule rule of pipeline function `name`. */
+export function ruleName(
+  prefix: string,
+  pipeline: string,
+  name: string,
+): string {
+  return lambdaName(prefix, pipeline, name);
+}
+
+/** The dead-letter queue of the schedule rule of function `name`. */
+export function scheduleDeadLetterQueueName(
+  prefix: string,
+  pipeline: string,
+  name: string,
+): string {
+  return `${lambdaName(prefix, pipeline, name)}-schedule-dlq`;
 }

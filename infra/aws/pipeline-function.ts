@@ -5,12 +5,14 @@
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { SwitchyardFunction } from '../../src/functions/types.ts';
@@ -45,6 +47,24 @@ export interface FunctionGrants {
 
   /** Topics it publishes to. */
   readonly publishTo?: readonly ITopic[];
+
+  /** Channels whose consumers and counters it reads. */
+  readonly readChannels?: readonly ChannelQueues[];
+
+  /**
+   * The ARN, with wildcards, of the reply queues it sends replies to.
+   *
+   * @default - it sends no replies
+   */
+  readonly replyQueues?: string;
+}
+
+/** A channel's topic and the ARN pattern of its consumer queues. */
+export interface ChannelQueues {
+  readonly topic: ITopic;
+
+  /** The ARN, with a wildcard, of every consumer queue of the channel. */
+  readonly queueArns: string;
 }
 
 /** Props of {@link PipelineFunction}. */
@@ -68,11 +88,27 @@ export interface PipelineFunctionProps {
   readonly depsLockFilePath: string;
 
   /**
-   * The queue of the function's worker group, for a channel trigger.
+   * The queue of the function's worker group, for a channel trigger, or
+   * the subject's request queue, for a request trigger.
    *
    * @default - no queue event source
    */
   readonly queue?: IQueue;
+
+  /**
+   * The subject's gather topic, for a request trigger: the function is
+   * subscribed to it.
+   *
+   * @default - no subscription
+   */
+  readonly gatherTopic?: ITopic;
+
+  /**
+   * The function's run-time limit.
+   *
+   * @default - the function's `timeoutMs`, else 30 s, at most 15 min
+   */
+  readonly timeout?: Duration;
 
   /**
    * Messages handed to one run.
@@ -149,7 +185,7 @@ export class PipelineFunction extends Construct {
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
-      timeout: Duration.seconds(Math.ceil(timeoutMs / 1000)),
+      timeout: props.timeout ?? Duration.seconds(Math.ceil(timeoutMs / 1000)),
       logGroup,
       environment: {
         SWITCHYARD_PROVIDER: 'aws',
@@ -159,6 +195,7 @@ export class PipelineFunction extends Construct {
     });
 
     if (props.queue !== undefined) this.#consume(props.queue, props);
+    props.gatherTopic?.addSubscription(new LambdaSubscription(this.function));
     this.grants = props.grants ?? {};
     this.#grant(this.grants);
   }
@@ -196,5 +233,40 @@ export class PipelineFunction extends Construct {
       bucket.grantReadWrite(fn);
     }
     for (const topic of grants.publishTo ?? []) topic.grantPublish(fn);
+    for (const channel of grants.readChannels ?? []) this.#inspect(channel);
+    if (grants.replyQueues !== undefined) {
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: ['sqs:SendMessage'],
+          resources: [grants.replyQueues],
+        }),
+      );
+    }
+  }
+
+  /**
+   * What the provider's consumer listing reads: it finds the topic and
+   * the queues by listing, which IAM allows only on every resource.
+   */
+  #inspect(channel: ChannelQueues): void {
+    const fn = this.function;
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['sns:ListTopics', 'sqs:ListQueues'],
+        resources: ['*'],
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['sns:GetTopicAttributes'],
+        resources: [channel.topic.topicArn],
+      }),
+    );
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['sqs:GetQueueAttributes', 'sqs:ListQueueTags'],
+        resources: [channel.queueArns],
+      }),
+    );
   }
 }

@@ -20,11 +20,8 @@ import {
   describePipeline,
   type PipelineResources,
 } from '../../src/functions/resources.ts';
-import type {
-  ChannelTrigger,
-  SwitchyardFunction,
-  Trigger,
-} from '../../src/functions/types.ts';
+import type { SwitchyardFunction, Trigger } from '../../src/functions/types.ts';
+import { REQUEST_QUEUE_ATTRIBUTES } from '../../src/providers/aws/request-server.ts';
 import { type FunctionAccess, resolveGrants } from './access.ts';
 import { AccessLogsBucket } from './access-logs-bucket.ts';
 import { ChannelTopic } from './channel-topic.ts';
@@ -32,8 +29,15 @@ import { writeEntry } from './entry.ts';
 import { IdempotencyTable } from './idempotency-table.ts';
 import { KvTable } from './kv-table.ts';
 import { acknowledgeNagFindings } from './nag.ts';
+import { replyQueuePrefix } from './names.ts';
 import { ObjectBucket } from './object-bucket.ts';
-import { DEFAULT_TIMEOUT_MS, PipelineFunction } from './pipeline-function.ts';
+import {
+  DEFAULT_TIMEOUT_MS,
+  PipelineFunction,
+  type PipelineFunctionProps,
+} from './pipeline-function.ts';
+import { RequestSubject } from './request-subject.ts';
+import { ScheduleRule } from './schedule-rule.ts';
 
 /** The repository this file lies in. */
 const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
@@ -41,10 +45,17 @@ const REPOSITORY = fileURLToPath(new URL('../..', import.meta.url));
 /** The Lambda adapter of the repository. */
 const ADAPTER_MODULE = join(REPOSITORY, 'src/functions/aws/index.ts');
 
+/** The kinds of trigger the stack deploys a function for. */
+type DeployedTrigger = Extract<
+  Trigger,
+  { type: 'channel' | 'schedule' | 'request' }
+>;
+
 /** Why a function of each other kind of trigger is not deployed. */
-const UNDEPLOYED: Record<Exclude<Trigger['type'], 'channel'>, string> = {
-  schedule: 'the stack declares no EventBridge schedule rules yet',
-  request: 'the stack declares no request queues or gather topics yet',
+const UNDEPLOYED: Record<
+  Exclude<Trigger['type'], DeployedTrigger['type']>,
+  string
+> = {
   broadcast:
     'a broadcast needs a queue per live instance, which Lambda does not have',
   objects: 'the stack declares no S3 event notifications yet',
@@ -155,14 +166,19 @@ export interface PipelineStackProps extends StackProps {
  * worker group), a {@link KvTable} per key-value bucket, an
  * {@link IdempotencyTable} when a function is exactly-once, an
  * {@link ObjectBucket} per object bucket, and a {@link PipelineFunction}
- * per function of a worker group.
+ * per function of a worker group, schedule or request subject.
  *
- * Functions of worker groups are deployed, each consuming its group's
- * queue through the Lambda adapter (`toLambda`). Other functions are
- * left out with a synth-time warning that says why: schedule and
- * request functions need EventBridge rules and request queues, and
- * object events S3 notifications, which this stack does not declare
- * yet; a broadcast needs a queue per live instance.
+ * Each function runs through the Lambda adapter (`toLambda`): a worker
+ * group's function consumes its group's queue; a schedule function is
+ * run by a {@link ScheduleRule} at its period, rounded up to whole
+ * minutes; a request function consumes its subject's request queue and
+ * is subscribed to its gather topic (a {@link RequestSubject}), and may
+ * send to the requesters' reply queues. Its timeout is at most the
+ * request queue's visibility timeout (5 s), as Lambda requires of a
+ * queue it polls, with a warning when the function declares a longer
+ * one. Other functions are left out with a synth-time warning that says
+ * why: object events need S3 notifications, which this stack does not
+ * declare yet; a broadcast needs a queue per live instance.
  *
  * @example
  * ```ts
@@ -184,6 +200,10 @@ export class PipelineStack extends Stack {
   readonly kvTables = new Map<string, KvTable>();
   readonly objectBuckets = new Map<string, ObjectBucket>();
   readonly functions = new Map<string, PipelineFunction>();
+  /** The schedule rule of each schedule function, by function name. */
+  readonly schedules = new Map<string, ScheduleRule>();
+  /** The request queue and gather topic of each subject served. */
+  readonly subjects = new Map<string, RequestSubject>();
   readonly idempotencyTable: IdempotencyTable | undefined;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
@@ -249,7 +269,7 @@ export class PipelineStack extends Stack {
       join(projectRoot, 'cdk.out', 'entries', this.stackName);
     for (const fn of pipeline.functions) {
       const trigger = fn.trigger;
-      if (trigger.type !== 'channel') {
+      if (trigger.type === 'broadcast' || trigger.type === 'objects') {
         Annotations.of(this).addWarningV2(
           '@switchyard/infra:notDeployed',
           `function ${fn.name} is not deployed: ${UNDEPLOYED[trigger.type]}`,
@@ -262,7 +282,7 @@ export class PipelineStack extends Stack {
         adapterModule: props.adapterModule ?? ADAPTER_MODULE,
         pipeline: pipeline.name,
         name: fn.name,
-        sqs: true,
+        sqs: trigger.type === 'channel',
       });
       this.#addFunction(fn, trigger, settings[fn.name] ?? {}, {
         entry,
@@ -276,7 +296,7 @@ export class PipelineStack extends Stack {
 
   #addFunction(
     fn: SwitchyardFunction,
-    trigger: ChannelTrigger,
+    trigger: DeployedTrigger,
     deployment: FunctionDeployment,
     options: {
       entry: string;
@@ -293,9 +313,6 @@ export class PipelineStack extends Stack {
       fn.guarantee === 'exactly-once' && this.idempotencyTable !== undefined
         ? [this.idempotencyTable.table]
         : [];
-    const queue = this.channels
-      .get(trigger.channel)!
-      .groups.get(trigger.group)!.queue;
 
     const created = new PipelineFunction(this, `Function-${fn.name}`, {
       prefix: this.prefix,
@@ -304,7 +321,7 @@ export class PipelineStack extends Stack {
       entry: options.entry,
       projectRoot: options.projectRoot,
       depsLockFilePath: join(options.projectRoot, 'package-lock.json'),
-      queue,
+      ...this.#triggerProps(fn, trigger),
       ...(deployment.batchSize !== undefined && {
         batchSize: deployment.batchSize,
       }),
@@ -314,10 +331,71 @@ export class PipelineStack extends Stack {
       ...(deployment.memorySize !== undefined && {
         memorySize: deployment.memorySize,
       }),
-      grants: { ...grants, recordTables: idempotency },
+      grants: {
+        ...grants,
+        recordTables: idempotency,
+        ...(trigger.type === 'request' && {
+          replyQueues: this.formatArn({
+            service: 'sqs',
+            resource: `${replyQueuePrefix(this.prefix)}*`,
+          }),
+        }),
+      },
       removalPolicy: options.removalPolicy,
     });
     this.functions.set(fn.name, created);
+    if (trigger.type === 'schedule') {
+      const rule = new ScheduleRule(this, `Schedule-${fn.name}`, {
+        prefix: this.prefix,
+        pipeline: this.resources.pipeline,
+        name: fn.name,
+        everyMs: trigger.everyMs,
+        target: created.function,
+      });
+      this.schedules.set(fn.name, rule);
+    }
+  }
+
+  /** What the function's trigger adds to its props. */
+  #triggerProps(
+    fn: SwitchyardFunction,
+    trigger: DeployedTrigger,
+  ): Partial<PipelineFunctionProps> {
+    if (trigger.type === 'channel') {
+      const channel = this.channels.get(trigger.channel)!;
+      return { queue: channel.groups.get(trigger.group)!.queue };
+    }
+    if (trigger.type === 'schedule') return {};
+
+    const subject = this.#subject(trigger.subject);
+    const visibleMs = Number(REQUEST_QUEUE_ATTRIBUTES.VisibilityTimeout) * 1000;
+    if (fn.timeoutMs !== undefined && fn.timeoutMs > visibleMs) {
+      Annotations.of(this).addWarningV2(
+        '@switchyard/infra:requestTimeout',
+        `function ${fn.name} runs at most ${visibleMs} ms on Lambda, not ${fn.timeoutMs} ms: Lambda requires the request queue's visibility timeout, which the provider fixes, to be at least the function's timeout`,
+      );
+    }
+
+    return {
+      queue: subject.queue,
+      gatherTopic: subject.gatherTopic,
+      timeout: Duration.millis(
+        Math.min(fn.timeoutMs ?? DEFAULT_TIMEOUT_MS, visibleMs),
+      ),
+    };
+  }
+
+  /** The request queue and gather topic of `subject`, made once. */
+  #subject(subject: string): RequestSubject {
+    let found = this.subjects.get(subject);
+    if (found === undefined) {
+      found = new RequestSubject(this, `Subject-${subject}`, {
+        prefix: this.prefix,
+        subject,
+      });
+      this.subjects.set(subject, found);
+    }
+    return found;
   }
 
   #index() {
@@ -327,7 +405,12 @@ export class PipelineStack extends Stack {
     for (const [name, o] of this.objectBuckets) buckets.set(name, o.bucket);
     const topics = new Map<string, ITopic>();
     for (const [name, c] of this.channels) topics.set(name, c.topic);
-    return { kv: tables, objects: buckets, channels: topics };
+    return {
+      kv: tables,
+      objects: buckets,
+      channels: topics,
+      prefix: this.prefix,
+    };
   }
 }
 

@@ -5,7 +5,11 @@
 import { fileURLToPath } from 'node:url';
 import type { Construct } from 'constructs';
 import pipeline from '../../functions/pipeline.ts';
-import { INDEX_BUCKET, SNAPSHOT_BUCKET } from '../../functions/router-event.ts';
+import {
+  EVENTS_CHANNEL,
+  INDEX_BUCKET,
+  SNAPSHOT_BUCKET,
+} from '../../functions/router-event.ts';
 import {
   type FunctionDeployment,
   PipelineStack,
@@ -23,14 +27,23 @@ export const REFERENCE_STACK = 'SwitchyardKvRouter';
 /**
  * What the reference functions use besides their trigger: the indexer
  * updates the index, and reads the newest snapshot when it starts on an
- * empty index. The snapshot and stats functions (a schedule and a
- * request subject) are not deployed on Lambda, so they get nothing.
+ * empty index; the snapshot function reads the index and the indexer
+ * group's consumer (its ack floor, where a provider keeps one) and
+ * writes and prunes snapshots; the stats function reads the index.
  */
 export const REFERENCE_FUNCTIONS: Readonly<Record<string, FunctionDeployment>> =
   {
     indexer: {
       access: { writeKv: [INDEX_BUCKET], readObjects: [SNAPSHOT_BUCKET] },
     },
+    snapshot: {
+      access: {
+        readKv: [INDEX_BUCKET],
+        writeObjects: [SNAPSHOT_BUCKET],
+        readChannels: [EVENTS_CHANNEL],
+      },
+    },
+    stats: { access: { readKv: [INDEX_BUCKET] } },
   };
 
 /**

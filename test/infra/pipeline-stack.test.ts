@@ -1,10 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createRouterPipeline } from '../../functions/pipeline.ts';
 import {
   PipelineStack,
   type PipelineStackProps,
 } from '../../infra/aws/pipeline-stack.ts';
+import { REFERENCE_MODULE } from '../../infra/aws/reference.ts';
 import { SAMPLE_MODULE, samplePipeline } from './sample-pipeline.ts';
 import { synthesize, synthesizeReference } from './synth.ts';
 
@@ -44,9 +46,14 @@ function policyOf(template: Template, name: string): Record<string, unknown>[] {
   );
 }
 
-/** The synth-time warnings on `stack`, without their acknowledgement id. */
+/**
+ * The synth-time warnings on `stack` and its constructs, without their
+ * acknowledgement id.
+ */
 function warningsOf(stack: PipelineStack): string[] {
-  return stack.node.metadata
+  return stack.node
+    .findAll()
+    .flatMap((c) => c.node.metadata)
     .filter((m) => m.type === 'aws:cdk:warning')
     .map((m) => String(m.data).replace(/ \[ack: [^\]]+\]$/, ''));
 }
@@ -103,21 +110,22 @@ describe('the stack of the reference pipeline', () => {
     });
   });
 
-  it('refuses requests without TLS on both queues', () => {
+  it('refuses requests without TLS on every queue: the group queues, the request queue and the schedule dead-letter queue', () => {
     const policies = template.findResources('AWS::SQS::QueuePolicy', {
       Properties: { PolicyDocument: TLS_ONLY },
     });
 
-    expect(Object.keys(policies)).toHaveLength(2);
+    expect(Object.keys(policies)).toHaveLength(4);
+    template.resourceCountIs('AWS::SQS::Queue', 4);
   });
 
   it('subscribes the group queue to the topic with raw message delivery', () => {
-    const topic = logicalId(template, 'AWS::SNS::Topic', {});
+    const topic = logicalId(template, 'AWS::SNS::Topic', { FifoTopic: true });
     const queue = logicalId(template, 'AWS::SQS::Queue', {
       QueueName: 'kv-events--indexer.fifo',
     });
 
-    template.resourceCountIs('AWS::SNS::Subscription', 1);
+    template.resourceCountIs('AWS::SNS::Subscription', 2);
     template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'sqs',
       RawMessageDelivery: true,
@@ -126,23 +134,27 @@ describe('the stack of the reference pipeline', () => {
     });
   });
 
-  it('alarms as soon as a dead letter is visible', () => {
-    const dlq = logicalId(template, 'AWS::SQS::Queue', {
-      QueueName: 'kv-events--indexer-dlq.fifo',
-    });
+  it('alarms as soon as a dead letter is visible, of the group or of the schedule', () => {
+    const dlqs = [
+      'kv-events--indexer-dlq.fifo',
+      'kv-router-snapshot-schedule-dlq',
+    ];
 
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/SQS',
-      MetricName: 'ApproximateNumberOfMessagesVisible',
-      Dimensions: [
-        { Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq, 'QueueName'] } },
-      ],
-      ComparisonOperator: 'GreaterThanThreshold',
-      Threshold: 0,
-      EvaluationPeriods: 1,
-      TreatMissingData: 'notBreaching',
-    });
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    for (const QueueName of dlqs) {
+      const dlq = logicalId(template, 'AWS::SQS::Queue', { QueueName });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [
+          { Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq, 'QueueName'] } },
+        ],
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 0,
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+      });
+    }
   });
 
   it('keeps the index in an on-demand table with PITR, TTL on expiresAt and a stream of new and old images', () => {
@@ -209,14 +221,159 @@ describe('the stack of the reference pipeline', () => {
     });
   });
 
-  it('leaves out the schedule and request functions, which the Lambda adapter does not run, and says so', () => {
+  it('deploys the schedule and request functions too, warning only that the 5 s period becomes a minute', () => {
     const { stack } = synthesizeReference();
 
-    template.resourceCountIs('AWS::Lambda::Function', 1);
+    template.resourceCountIs('AWS::Lambda::Function', 3);
+    for (const name of ['snapshot', 'stats']) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: `kv-router-${name}`,
+        Runtime: 'nodejs22.x',
+        Handler: 'index.handler',
+      });
+    }
     expect(warningsOf(stack)).toEqual([
-      'function snapshot is not deployed: the stack declares no EventBridge schedule rules yet',
-      'function stats is not deployed: the stack declares no request queues or gather topics yet',
+      "function snapshot runs every 1 min on EventBridge, not every 5000 ms: a rule's rate is a whole number of minutes, one at least",
     ]);
+  });
+
+  it('runs the snapshot function every minute from a rule that retries twice, then dead-letters the event', () => {
+    const fn = logicalId(template, 'AWS::Lambda::Function', {
+      FunctionName: 'kv-router-snapshot',
+    });
+    const dlq = logicalId(template, 'AWS::SQS::Queue', {
+      QueueName: 'kv-router-snapshot-schedule-dlq',
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
+
+    template.resourceCountIs('AWS::Events::Rule', 1);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Name: 'kv-router-snapshot',
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [
+        {
+          Arn: { 'Fn::GetAtt': [fn, 'Arn'] },
+          Id: Match.anyValue(),
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [dlq, 'Arn'] } },
+          RetryPolicy: {
+            MaximumRetryAttempts: 2,
+            MaximumEventAgeInSeconds: 60,
+          },
+        },
+      ],
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      FunctionName: { 'Fn::GetAtt': [fn, 'Arn'] },
+      Principal: 'events.amazonaws.com',
+    });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: dlq }],
+      PolicyDocument: Match.objectLike({
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'sqs:SendMessage',
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+          }),
+        ]),
+      }),
+    });
+  });
+
+  it("grants the snapshot function the index's reads, the snapshot bucket and the indexer group's consumer state only", () => {
+    const statements = policyOf(template, 'kv-router-snapshot');
+    const actions = actionsOf(statements);
+    const resourcesOf = (action: string) =>
+      statements
+        .filter((s) => actionsOf([s]).includes(action))
+        .flatMap((s) => [s.Resource].flat());
+
+    expect(actions).toContain('dynamodb:Query');
+    expect(actions).not.toContain('dynamodb:PutItem');
+    expect(actions).toContain('s3:PutObject');
+    expect(actions).toContain('s3:DeleteObject*');
+    expect(actions).not.toContain('sqs:ReceiveMessage');
+    expect(actions).not.toContain('sns:Publish');
+    expect(resourcesOf('sqs:ListQueues')).toEqual(['*']);
+    expect(resourcesOf('sns:GetTopicAttributes')).toEqual([
+      { Ref: logicalId(template, 'AWS::SNS::Topic', { FifoTopic: true }) },
+    ]);
+    expect(resourcesOf('sqs:GetQueueAttributes')).toEqual([
+      {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':sqs:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            ':kv-events--*',
+          ],
+        ],
+      },
+    ]);
+  });
+
+  it('has the request queue of router.stats with the attributes the provider gives it, and feeds the stats function from it', () => {
+    const queue = logicalId(template, 'AWS::SQS::Queue', {
+      QueueName: Match.stringLikeRegexp('^sy-req-router_stats-[0-9a-f]{8}$'),
+      MessageRetentionPeriod: 60,
+      VisibilityTimeout: 5,
+      SqsManagedSseEnabled: true,
+    });
+    const fn = logicalId(template, 'AWS::Lambda::Function', {
+      FunctionName: 'kv-router-stats',
+      Timeout: 5,
+    });
+
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [queue, 'Arn'] },
+      FunctionName: { Ref: fn },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it('subscribes the stats function to the encrypted, TLS-only gather topic of router.stats', () => {
+    const topic = logicalId(template, 'AWS::SNS::Topic', {
+      TopicName: Match.stringLikeRegexp('^sy-gather-router_stats-[0-9a-f]{8}$'),
+      KmsMasterKeyId: Match.anyValue(),
+    });
+    const fn = logicalId(template, 'AWS::Lambda::Function', {
+      FunctionName: 'kv-router-stats',
+    });
+
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'lambda',
+      TopicArn: { Ref: topic },
+      Endpoint: { 'Fn::GetAtt': [fn, 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      FunctionName: { 'Fn::GetAtt': [fn, 'Arn'] },
+      Principal: 'sns.amazonaws.com',
+      SourceArn: { Ref: topic },
+    });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: topic }],
+      PolicyDocument: TLS_ONLY,
+    });
+  });
+
+  it("grants the stats function reads of the index and sending to the requesters' reply queues only", () => {
+    const statements = policyOf(template, 'kv-router-stats');
+    const actions = actionsOf(statements);
+    const send = statements.find((s) => s.Action === 'sqs:SendMessage')!
+      .Resource as { 'Fn::Join': [string, unknown[]] };
+
+    expect(actions).toContain('dynamodb:GetItem');
+    expect(actions).toContain('sqs:ReceiveMessage');
+    expect(actions).not.toContain('dynamodb:PutItem');
+    expect(actions).not.toContain('s3:GetObject*');
+    expect(send['Fn::Join'][1].at(-1)).toBe(':sy-reply-*');
+    expect(send['Fn::Join'][1]).toContainEqual({ Ref: 'AWS::AccountId' });
   });
 
   it('feeds the indexer from its queue and lets it report the failed messages of a batch', () => {
@@ -227,7 +384,7 @@ describe('the stack of the reference pipeline', () => {
       FunctionName: 'kv-router-indexer',
     });
 
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [queue, 'Arn'] },
       FunctionName: { Ref: indexer },
@@ -318,7 +475,34 @@ describe('the stack of another pipeline', () => {
       RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }),
     });
     template.resourceCountIs('AWS::SNS::Subscription', 2);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+  });
+
+  it('rounds a period up to whole minutes, and says so', () => {
+    const { stack, template } = synthesize(
+      (app) =>
+        new PipelineStack(app, 'Fast', {
+          pipeline: createRouterPipeline({ snapshotEveryMs: 90_000 }),
+          pipelineModule: REFERENCE_MODULE,
+        }),
+    );
+
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(2 minutes)',
+    });
+    expect(warningsOf(stack)).toEqual([
+      "function snapshot runs every 2 min on EventBridge, not every 90000 ms: a rule's rate is a whole number of minutes, one at least",
+    ]);
+  });
+
+  it('runs a schedule of whole minutes at its own rate', () => {
+    const { template } = build();
+
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Name: 'shop-report',
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [Match.objectLike({ RetryPolicy: Match.anyValue() })],
+    });
   });
 
   it("keeps a message invisible for the longer of the group's lease and its function's timeout", () => {

@@ -51,7 +51,16 @@ export function replyQueueName(
   context: AwsContext,
   requesterId: string,
 ): string {
-  return context.resourceName(`sy-reply-${requesterId}`);
+  return `${replyQueuePrefixOf(context.options.prefix)}${requesterId}`;
+}
+
+/**
+ * How the name of every requester's reply queue starts under resource
+ * prefix `prefix`, for code that grants sending replies.
+ */
+export function replyQueuePrefixOf(prefix: string): string {
+  // The prefix joins as AwsContext.resourceName joins it.
+  return `${prefix}sy-reply-`;
 }
 
 function named(
