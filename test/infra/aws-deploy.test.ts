@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   GetBucketEncryptionCommand,
@@ -13,6 +14,7 @@ import {
 } from '@aws-sdk/client-sns';
 import {
   GetQueueAttributesCommand,
+  GetQueueUrlCommand,
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
@@ -51,11 +53,61 @@ afterAll(async () => {
  * asserted on the template (pipeline-stack.test.ts) and not here.
  */
 describe('the reference stack created through CloudFormation on moto', () => {
-  it('takes only the Lambda function and its event source mapping out of the template', () => {
+  it('takes out the functions and what moto cannot create that refers to them: mappings, the rule, permissions, the Lambda subscription, the policy naming the rule', () => {
     expect(deployed.removed.sort()).toEqual([
       expect.stringMatching(/^FunctionindexerFunction[0-9A-F]{8}$/),
       expect.stringMatching(/^FunctionindexerFunctionSqsEventSource/),
+      expect.stringMatching(/^FunctionsnapshotFunction[0-9A-F]{8}$/),
+      expect.stringMatching(/^FunctionstatsFunction[0-9A-F]{8}$/),
+      expect.stringMatching(/^FunctionstatsFunctionAllowInvoke/),
+      expect.stringMatching(/^FunctionstatsFunctionGatherTopic[0-9A-F]{8}$/),
+      expect.stringMatching(/^FunctionstatsFunctionSqsEventSource/),
+      expect.stringMatching(/^SchedulesnapshotDeadLetterQueuePolicy/),
+      expect.stringMatching(/^SchedulesnapshotRule[0-9A-F]{8}$/),
+      expect.stringMatching(/^SchedulesnapshotRuleAllowEventRule/),
     ]);
+  });
+
+  it('has the request queue of router.stats with the attributes the provider creates it with', async () => {
+    const { queue } = deployed.subjects['router.stats']!;
+
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queue.url,
+        AttributeNames: ['MessageRetentionPeriod', 'VisibilityTimeout'],
+      }),
+    );
+
+    expect(queue.name).toMatch(/^it-sy-req-router_stats-[0-9a-f]{8}$/);
+    expect(Attributes).toEqual({
+      MessageRetentionPeriod: '60',
+      VisibilityTimeout: '5',
+    });
+  });
+
+  it('has the gather topic of router.stats, with no subscriber until a server subscribes', async () => {
+    const { gatherTopic } = deployed.subjects['router.stats']!;
+
+    const { Subscriptions } = await sns.send(
+      new ListSubscriptionsByTopicCommand({ TopicArn: gatherTopic }),
+    );
+
+    expect(gatherTopic).toMatch(/:it-sy-gather-router_stats-[0-9a-f]{8}$/);
+    expect(Subscriptions).toEqual([]);
+  });
+
+  it('has the dead-letter queue of the schedule rule', async () => {
+    const { QueueUrl } = await sqs.send(
+      new GetQueueUrlCommand({
+        QueueName: 'it-kv-router-snapshot-schedule-dlq',
+      }),
+    );
+
+    expect(QueueUrl).toContain('it-kv-router-snapshot-schedule-dlq');
+  });
+
+  it('leaves no synthesized assembly behind', () => {
+    expect(existsSync(deployed.assembly)).toBe(false);
   });
 
   it("has the channel's FIFO topic, encrypted with the SNS key", async () => {

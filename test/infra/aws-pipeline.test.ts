@@ -30,7 +30,6 @@ import {
   type EventSourceReport,
   runSqsEventSource,
 } from './sqs-event-source.ts';
-import { bundleUndeployed } from './undeployed-function.ts';
 
 /** The prefix the stack's functions are configured with. */
 const PREFIX = 'it-';
@@ -93,7 +92,7 @@ beforeAll(async () => {
   const source = fn.eventSource!;
   report = await runSqsEventSource({
     sqs,
-    queue: deployed.groups[source.group]!.queue,
+    queue: deployed.groups[source.group!]!.queue,
     source,
     region: TEST_REGION,
     invoke: (event: SQSEvent) => indexer.invoke(event),
@@ -103,8 +102,7 @@ beforeAll(async () => {
   await producing;
   check = await pipeline.check!(client);
 
-  const snapshot = await bundleUndeployed('snapshot', fn);
-  const snapshotter = await startLambdaInstance(snapshot.fn, {
+  const snapshotter = await startLambdaInstance(deployed.functions.snapshot!, {
     region: TEST_REGION,
     env: lambdaEnv,
   });
@@ -114,7 +112,6 @@ beforeAll(async () => {
     );
   } finally {
     await snapshotter.stop();
-    snapshot.remove();
   }
 }, 150_000);
 
@@ -124,16 +121,16 @@ afterAll(async () => {
   await client?.close();
   sqs?.destroy();
   await moto?.stop();
+  deployed?.remove();
 });
 
 /*
  * moto runs no Lambda function: the indexer's bundled code runs in an
  * execution environment of this machine, and the test plays the SQS
  * event source mapping of its queue (lambda-runner.ts,
- * sqs-event-source.ts). The stack deploys no schedule function, so the
- * snapshot function is bundled as the stack bundles the indexer and
- * invoked once with the event of an EventBridge schedule rule. The
- * stats function (a request subject) does not run.
+ * sqs-event-source.ts). moto runs no EventBridge rule either: the
+ * deployed snapshot function is invoked once with the event of its
+ * schedule rule. The stats function (a request subject) does not run.
  */
 describe('the reference pipeline on the stack deployed to moto, its indexer invoked as Lambda would', () => {
   it('deploys the indexer with the provider and prefix in its environment and its queue as event source', () => {
@@ -204,6 +201,15 @@ describe('the reference pipeline on the stack deployed to moto, its indexer invo
       ApproximateNumberOfMessagesNotVisible: '0',
     });
     expect(await client.admin.deadLetters(EVENTS_CHANNEL)).toEqual([]);
+  });
+
+  it('deploys the snapshot function with its own timeout and no queue event source', () => {
+    const fn = deployed.functions.snapshot!;
+
+    expect(fn.functionName).toBe(`${PREFIX}kv-router-snapshot`);
+    expect(fn.environment).toEqual(deployed.functions.indexer!.environment);
+    expect(fn.eventSource).toBeUndefined();
+    expect(fn.code).toBeDefined();
   });
 
   it('writes a snapshot of the index when the snapshot function gets a scheduled event', async () => {

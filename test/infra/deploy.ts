@@ -7,7 +7,11 @@
  * with what moto cannot create taken out:
  *
  * - the Lambda functions and their event source mappings, whose code
- *   lies in the CDK asset bucket of a bootstrapped account;
+ *   lies in the CDK asset bucket of a bootstrapped account, and what
+ *   refers to a function: the EventBridge schedule rules (with their
+ *   targets), the Lambda permissions and the SNS subscriptions of
+ *   Lambda functions, which moto cannot create either, and the policies
+ *   that name a removed resource;
  * - the bootstrap version parameter and the rule that checks it, which
  *   read SSM parameters of a bootstrapped account.
  *
@@ -24,8 +28,11 @@
  * The functions taken out are returned as the template declares them
  * (handler, environment, timeout, event source and, with `bundle`, the
  * folder of their code), for a test that runs them as Lambda would.
+ * The cloud assembly is synthesized in a temporary folder, removed
+ * after the deploy, or by `remove()` when the functions are bundled,
+ * since their code lies in it.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   CloudFormationClient,
@@ -46,7 +53,9 @@ import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import {
   bucketName,
   deadLetterQueueName,
+  gatherTopicName,
   groupQueueName,
+  requestQueueName,
   tableName,
   topicName,
 } from '../../infra/aws/names.ts';
@@ -58,6 +67,8 @@ import { synthesizeReference } from './synth.ts';
 export const UNDEPLOYABLE_TYPES = [
   'AWS::Lambda::Function',
   'AWS::Lambda::EventSourceMapping',
+  'AWS::Lambda::Permission',
+  'AWS::Events::Rule',
 ];
 
 /** Resource types moto's CloudFormation accepts but does not create. */
@@ -87,10 +98,19 @@ export interface DeployedGroup {
   deadLetters: DeployedQueue;
 }
 
+/** A subject's request queue and gather topic as deployed. */
+export interface DeployedSubject {
+  subject: string;
+  queue: DeployedQueue;
+  gatherTopic: string;
+}
+
 /** The SQS event source of a function, as its mapping declares it. */
 export interface DeployedEventSource {
   /** The group whose queue it polls, as a key of `groups`. */
-  group: string;
+  group?: string;
+  /** The subject whose request queue it polls, as a key of `subjects`. */
+  subject?: string;
   /** Messages handed to one invocation. */
   batchSize: number;
   /** Whether the function reports the records of a batch that failed. */
@@ -131,16 +151,22 @@ export interface DeployedPipeline {
   idempotencyTable?: string;
   /** Bucket names by object bucket. */
   buckets: Record<string, string>;
+  /** Request queues and gather topics by subject. */
+  subjects: Record<string, DeployedSubject>;
   /** Logical ids of the resources taken out of the template. */
   removed: string[];
   /** The Lambda functions taken out, by pipeline function. */
   functions: Record<string, DeployedFunction>;
+  /** The folder of the cloud assembly the stack was synthesized in. */
+  assembly: string;
+  /** Removes the cloud assembly, with the functions' code. Idempotent. */
+  remove(): void;
 }
 
 /** The names of a deployment, as its stack's naming gives them. */
 type DeployedNames = Omit<
   DeployedPipeline,
-  'stackName' | 'removed' | 'functions'
+  'stackName' | 'removed' | 'functions' | 'assembly' | 'remove'
 >;
 
 /** Where and how to deploy. */
@@ -198,9 +224,24 @@ export function motoTemplate(template: CfnTemplate): {
   template: CfnTemplate;
   removed: string[];
 } {
-  const removed = Object.keys(template.Resources).filter((id) =>
-    UNDEPLOYABLE_TYPES.includes(template.Resources[id]!.Type),
-  );
+  const removed = Object.keys(template.Resources).filter((id) => {
+    const { Type, Properties } = template.Resources[id]!;
+    return (
+      UNDEPLOYABLE_TYPES.includes(Type) ||
+      (Type === 'AWS::SNS::Subscription' && Properties?.Protocol === 'lambda')
+    );
+  });
+  // A policy moto does not create may name a removed rule or function.
+  for (const [id, { Type, Properties }] of Object.entries(template.Resources)) {
+    const text = JSON.stringify(Properties ?? {});
+    const names = (gone: string) =>
+      text.includes(`{"Ref":"${gone}"}`) ||
+      text.includes(`{"Fn::GetAtt":["${gone}",`);
+    const unimplemented = UNIMPLEMENTED_TYPES.includes(Type);
+    if (unimplemented && !removed.includes(id) && removed.some(names)) {
+      removed.push(id);
+    }
+  }
   const resources = Object.fromEntries(
     Object.entries(template.Resources)
       .filter(([id]) => !removed.includes(id))
@@ -241,8 +282,30 @@ export async function deployToMoto(
     template: synthesized,
     templateFile,
   } = synthesizeReference({ prefix }, { bundle: options.bundle === true });
+  const assembly = dirname(templateFile);
+  const remove = () => rmSync(assembly, { recursive: true, force: true });
+  try {
+    const deployed = await create(stack, synthesized.toJSON() as CfnTemplate, {
+      ...options,
+      config,
+      assembly,
+    });
+    return { ...deployed, assembly, remove };
+  } finally {
+    if (options.bundle !== true) remove();
+  }
+}
+
+async function create(
+  stack: PipelineStack,
+  full: CfnTemplate,
+  options: DeployOptions & {
+    config: { endpoint: string; region: string };
+    assembly: string;
+  },
+): Promise<Omit<DeployedPipeline, 'assembly' | 'remove'>> {
+  const { config } = options;
   const stackName = options.stackName ?? stack.stackName;
-  const full = synthesized.toJSON() as CfnTemplate;
   const { template, removed } = motoTemplate(full);
 
   const cloudformation = new CloudFormationClient(config);
@@ -262,7 +325,7 @@ export async function deployToMoto(
     const deployed = await describe(stack, sns, sqs);
     await subscribe(template, deployed, sns);
     const functions = describeFunctions(stack, full, deployed, {
-      assembly: dirname(templateFile),
+      assembly: options.assembly,
       bundled: options.bundle === true,
     });
     return { ...deployed, stackName, removed, functions };
@@ -319,10 +382,20 @@ async function describe(
     }
   }
 
+  const subjects: Record<string, DeployedSubject> = {};
+  for (const { subject } of resources.subjects) {
+    subjects[subject] = {
+      subject,
+      queue: await queue(sqs, requestQueueName(subject, { prefix })),
+      gatherTopic: await topicArn(sns, gatherTopicName(subject, { prefix })),
+    };
+  }
+
   return {
     prefix,
     topics,
     groups,
+    subjects,
     kvTables: Object.fromEntries(
       resources.kv.map(({ name }) => [name, tableName(prefix, name)]),
     ),
@@ -407,10 +480,26 @@ function describeFunctions(
     );
     if (key !== undefined) groupByQueue.set(id, key);
   }
+  const subjectByQueue = new Map<string, string>();
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    const name = resource.Properties?.QueueName;
+    const found = Object.values(deployed.subjects).find(
+      (s) => s.queue.name === name,
+    );
+    if (found !== undefined) subjectByQueue.set(id, found.subject);
+  }
   const mappings = Object.values(template.Resources)
     .filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping')
     .map((r) => r.Properties as unknown as CfnMappingProperties);
   const assets = where.bundled ? assetPaths(stack, where.assembly) : {};
+  const sourceOf = (queue: string) => {
+    const group = groupByQueue.get(queue);
+    const subject = subjectByQueue.get(queue);
+    return {
+      ...(group !== undefined && { group }),
+      ...(subject !== undefined && { subject }),
+    };
+  };
 
   const functions: Record<string, DeployedFunction> = {};
   for (const [name, created] of stack.functions) {
@@ -432,7 +521,7 @@ function describeFunctions(
       ...(code !== undefined && { code: join(where.assembly, code) }),
       ...(mapping !== undefined && {
         eventSource: {
-          group: groupByQueue.get(mapping.EventSourceArn['Fn::GetAtt'][0])!,
+          ...sourceOf(mapping.EventSourceArn['Fn::GetAtt'][0]),
           batchSize: mapping.BatchSize ?? 10,
           reportBatchItemFailures: (
             mapping.FunctionResponseTypes ?? []
