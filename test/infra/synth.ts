@@ -3,17 +3,27 @@
  * feature flags of the CDK app, in a temporary cloud assembly, with or
  * without bundling the functions.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { afterAll } from 'vitest';
 import { createApp } from '../../infra/aws/create-app.ts';
 import type {
   PipelineStack,
   PipelineStackProps,
 } from '../../infra/aws/pipeline-stack.ts';
 import { createReferenceStack } from '../../infra/aws/reference.ts';
+
+/** Cloud assemblies written by this test file, removed after its tests. */
+const written = new Set<string>();
+
+afterAll(() => {
+  for (const folder of written)
+    rmSync(folder, { recursive: true, force: true });
+  written.clear();
+});
 
 /** A synthesized stack, its template and where the template was written. */
 export interface Synthesized {
@@ -43,9 +53,11 @@ export function synthesize(
   build: (app: App) => PipelineStack,
   options: SynthOptions = {},
 ): Synthesized {
+  const outdir = mkdtempSync(join(tmpdir(), 'switchyard-cdk-'));
+  written.add(outdir);
   const app = createApp({
     nag: options.nag ?? false,
-    outdir: mkdtempSync(join(tmpdir(), 'switchyard-cdk-')),
+    outdir,
     context: options.bundle === true ? {} : { 'aws:cdk:bundling-stacks': [] },
   });
   const stack = build(app);
