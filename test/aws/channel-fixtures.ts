@@ -5,10 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll } from 'vitest';
 import type { WireMessage } from '../../src/core/message.ts';
-import type { Provider } from '../../src/core/provider.ts';
+import type { ChannelTransport, Provider } from '../../src/core/provider.ts';
 import { createAwsProvider } from '../../src/providers/aws/index.ts';
-import type { MotoServer } from './moto.ts';
+import { type MotoServer, startMotoServer } from './moto.ts';
 
 /** A provider on `moto` with a fresh prefix, and that prefix. */
 export async function awsProvider(
@@ -17,6 +18,40 @@ export async function awsProvider(
   const prefix = `t${randomBytes(4).toString('hex')}-`;
   const provider = await createAwsProvider({ endpoint: moto.endpoint, prefix });
   return { provider, prefix };
+}
+
+/** A moto server for the tests of one file, and transports on it. */
+export interface ChannelsServer {
+  readonly moto: MotoServer;
+  /** A channel transport with a fresh prefix, closed after the file. */
+  channels(): Promise<{ transport: ChannelTransport; prefix: string }>;
+}
+
+/**
+ * Starts a moto server before the tests of the calling file and stops it
+ * after them, with the providers opened on it.
+ */
+export function channelsServer(): ChannelsServer {
+  let moto: MotoServer | undefined;
+  beforeAll(async () => {
+    moto = await startMotoServer();
+  }, 30_000);
+  afterAll(() => moto?.stop());
+
+  const started = (): MotoServer => {
+    if (moto === undefined) throw new Error('the moto server is not started');
+    return moto;
+  };
+  return {
+    get moto() {
+      return started();
+    },
+    async channels() {
+      const { provider, prefix } = await awsProvider(started());
+      afterAll(() => provider.close());
+      return { transport: provider.channels!, prefix };
+    },
+  };
 }
 
 /** Plain SDK clients on `moto`, as another producer would have. */

@@ -5,41 +5,24 @@
  */
 import { CreateTopicCommand, PublishCommand } from '@aws-sdk/client-sns';
 import { GetQueueUrlCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PayloadTooLargeError } from '../../src/core/errors.ts';
-import type { ChannelTransport } from '../../src/core/provider.ts';
 import { fromSqsBody } from '../../src/providers/aws/wire.ts';
 import {
-  awsProvider,
+  channelsServer,
   dataOf,
   plainClients,
   wireMessage,
 } from './channel-fixtures.ts';
-import { type MotoServer, startMotoServer } from './moto.ts';
 
 const TIMEOUT_MS = 60_000;
 
-let moto: MotoServer;
-
-beforeAll(async () => {
-  moto = await startMotoServer();
-}, 30_000);
-
-afterAll(() => moto?.stop());
-
-/** A transport with a fresh prefix; closed when the test file ends. */
-async function channels(): Promise<{
-  transport: ChannelTransport;
-  prefix: string;
-}> {
-  const { provider, prefix } = await awsProvider(moto);
-  afterAll(() => provider.close());
-  return { transport: provider.channels!, prefix };
-}
+const server = channelsServer();
+const channels = () => server.channels();
 
 /** The ARN of existing topic `name` (creating a topic again returns it). */
 async function topicArn(name: string): Promise<string> {
-  const { sns } = plainClients(moto);
+  const { sns } = plainClients(server.moto);
   const created = await sns.send(new CreateTopicCommand({ Name: name }));
   return created.TopicArn!;
 }
@@ -162,7 +145,7 @@ describe('aws channels', () => {
         ordered: false,
         groups: ['billing'],
       });
-      const { sns } = plainClients(moto);
+      const { sns } = plainClients(server.moto);
       const consumer = await transport.consume({
         channel: 'orders',
         mode: 'group',
@@ -207,7 +190,7 @@ describe('aws channels', () => {
         ordered: false,
         groups: ['billing'],
       });
-      const { sqs } = plainClients(moto);
+      const { sqs } = plainClients(server.moto);
       const { QueueUrl } = await sqs.send(
         new GetQueueUrlCommand({ QueueName: `${prefix}orders--billing` }),
       );
@@ -241,7 +224,7 @@ describe('aws channels', () => {
         ordered: false,
         groups: ['billing'],
       });
-      const { sns } = plainClients(moto);
+      const { sns } = plainClients(server.moto);
       const event = {
         specversion: '1.0',
         id: 'from-outside-1',

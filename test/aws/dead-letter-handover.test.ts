@@ -8,38 +8,25 @@ import {
   GetQueueUrlCommand,
   ReceiveMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../src/core/errors.ts';
-import type { ChannelTransport } from '../../src/core/provider.ts';
 import { createAwsProvider } from '../../src/providers/aws/index.ts';
-import { awsProvider, plainClients, wireMessage } from './channel-fixtures.ts';
-import { type MotoServer, startMotoServer } from './moto.ts';
+import {
+  channelsServer,
+  plainClients,
+  wireMessage,
+} from './channel-fixtures.ts';
 
 const TIMEOUT_MS = 60_000;
 
 const utf8 = new TextEncoder();
 
-let moto: MotoServer;
-
-beforeAll(async () => {
-  moto = await startMotoServer();
-}, 30_000);
-
-afterAll(() => moto?.stop());
-
-/** A transport with a fresh prefix; closed when the test file ends. */
-async function channels(): Promise<{
-  transport: ChannelTransport;
-  prefix: string;
-}> {
-  const { provider, prefix } = await awsProvider(moto);
-  afterAll(() => provider.close());
-  return { transport: provider.channels!, prefix };
-}
+const server = channelsServer();
+const channels = () => server.channels();
 
 /** Receives what queue `name` holds now, with its message group. */
 async function receive(name: string) {
-  const { sqs } = plainClients(moto);
+  const { sqs } = plainClients(server.moto);
   const { QueueUrl } = await sqs.send(
     new GetQueueUrlCommand({ QueueName: name }),
   );
@@ -183,7 +170,7 @@ describe('aws deadLetter', () => {
     async () => {
       const { transport, prefix } = await channels();
       await transport.ensure({ name: 'gone', ordered: false, groups: ['g'] });
-      const { sqs } = plainClients(moto);
+      const { sqs } = plainClients(server.moto);
       const dlq = `${prefix}gone--g-dlq`;
       const { QueueUrl } = await sqs.send(
         new GetQueueUrlCommand({ QueueName: dlq }),
@@ -191,7 +178,7 @@ describe('aws deadLetter', () => {
       await sqs.send(new DeleteQueueCommand({ QueueUrl }));
       // Another instance, which has looked up no queue yet.
       const other = await createAwsProvider({
-        endpoint: moto.endpoint,
+        endpoint: server.moto.endpoint,
         prefix,
       });
       afterAll(() => other.close());
