@@ -4,16 +4,13 @@
  * alarm on the dead letters.
  */
 import { Duration } from 'aws-cdk-lib';
-import {
-  Alarm,
-  ComparisonOperator,
-  TreatMissingData,
-} from 'aws-cdk-lib/aws-cloudwatch';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { GroupResource } from '../../src/functions/resources.ts';
+import { deadLetterAlarm } from './dead-letter-alarm.ts';
 import { deadLetterQueueName, groupQueueName } from './names.ts';
 
 /** Props of {@link WorkerGroupQueue}. */
@@ -101,17 +98,11 @@ export class WorkerGroupQueue extends Construct {
       new SqsSubscription(this.queue, { rawMessageDelivery: true }),
     );
 
-    this.deadLetterAlarm = new Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription: `Messages of channel ${channel} that group ${group.group} failed ${group.maxAttempts} times are in ${dlqName}`,
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: 'Maximum',
-      }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
+    this.deadLetterAlarm = deadLetterAlarm(
+      this,
+      this.deadLetterQueue,
+      `Messages of channel ${channel} that group ${group.group} failed ${group.maxAttempts} times are in ${dlqName}`,
+    );
   }
 }
 
