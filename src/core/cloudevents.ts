@@ -76,7 +76,8 @@ const KNOWN = new Set([
 ]);
 
 const utf8 = new TextEncoder();
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+// A leading byte-order mark is part of the body: it is kept, not eaten.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /**

@@ -62,6 +62,21 @@ describe('toCloudEvent', () => {
 
     expect(back).toEqual(wire);
   });
+
+  it('keeps a leading byte-order mark of a text or JSON body', () => {
+    const bom = [0xef, 0xbb, 0xbf];
+    const plain = wireMessage({
+      contentType: 'text/plain',
+      body: new Uint8Array([...bom, 0x41]),
+    });
+    const json = wireMessage({
+      contentType: 'application/json',
+      body: new Uint8Array([...bom, 0x31]),
+    });
+
+    expect(decodeStructured(encodeStructured(plain)).body).toEqual(plain.body);
+    expect(decodeStructured(encodeStructured(json)).body).toEqual(json.body);
+  });
 });
 
 describe('fromCloudEvent', () => {
