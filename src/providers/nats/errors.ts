@@ -166,3 +166,43 @@ function describe(error: Error): string {
   }
   return error.message === '' ? error.name : error.message;
 }
+
+/** A key-value or object bucket, for the errors of its operations. */
+export interface BucketRef {
+  kind: 'kv-bucket' | 'object-bucket';
+  bucket: string;
+}
+
+/**
+ * `error` of `operation` on `key` (or the whole bucket) as a Switchyard
+ * error. JetStream answers 503 when no stream takes the bucket's
+ * subjects: the bucket was deleted while open, a NotFoundError.
+ */
+export function bucketError(
+  ref: BucketRef,
+  error: unknown,
+  operation: string,
+  key?: string,
+): SwitchyardError {
+  const { kind, bucket } = ref;
+  const details = key === undefined ? { bucket } : { bucket, key };
+  if (isNoResponders(error)) return notFound(kind, bucket, details);
+  return natsError(error, `${operation} in bucket '${bucket}'`, {
+    details,
+    notFound: { kind, resource: bucket },
+  });
+}
+
+/** Runs `work`, its failure mapped by {@link bucketError}. */
+export async function inBucket<T>(
+  ref: BucketRef,
+  operation: string,
+  key: string | undefined,
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw bucketError(ref, error, operation, key);
+  }
+}

@@ -17,10 +17,11 @@ import type { NatsContext } from './connection.ts';
 import {
   API_CODES,
   apiCode,
+  type BucketRef,
+  bucketError,
   conflict,
-  isNoResponders,
+  inBucket,
   natsError,
-  notFound,
   PROVIDER,
 } from './errors.ts';
 import { keyFilter, kvBucket, kvStream, userBucket } from './names.ts';
@@ -300,32 +301,20 @@ class NatsKvStore implements KvStore {
     return [...new Set(keys)].sort();
   }
 
-  async #call<T>(
+  #call<T>(
     operation: string,
     key: string | undefined,
     work: () => Promise<T>,
   ): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      throw this.#error(error, operation, key);
-    }
+    return inBucket(this.#ref, operation, key, work);
   }
 
   #error(error: unknown, operation: string, key?: string) {
-    const details =
-      key === undefined
-        ? { bucket: this.#bucket }
-        : { bucket: this.#bucket, key };
-    // JetStream answers 503 when no stream takes the bucket's subjects:
-    // the bucket was deleted while open.
-    if (isNoResponders(error)) {
-      return notFound('kv-bucket', this.#bucket, details);
-    }
-    return natsError(error, `${operation} in bucket '${this.#bucket}'`, {
-      details,
-      notFound: { kind: 'kv-bucket', resource: this.#bucket },
-    });
+    return bucketError(this.#ref, error, operation, key);
+  }
+
+  get #ref(): BucketRef {
+    return { kind: 'kv-bucket', bucket: this.#bucket };
   }
 
   /** A ConflictError on `revision`, with the revision found now. */

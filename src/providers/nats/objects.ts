@@ -35,10 +35,11 @@ import type { NatsContext } from './connection.ts';
 import {
   API_CODES,
   apiCode,
+  type BucketRef,
+  bucketError,
   conflict,
-  isNoResponders,
+  inBucket,
   natsError,
-  notFound,
 } from './errors.ts';
 import { deleteStream, listUserBuckets } from './kv.ts';
 import { objectBucket } from './names.ts';
@@ -305,31 +306,20 @@ class NatsObjectBucket implements ObjectStore {
     );
   }
 
-  async #call<T>(
+  #call<T>(
     operation: string,
     name: string | undefined,
     work: () => Promise<T>,
   ): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      throw this.#error(error, operation, name);
-    }
+    return inBucket(this.#ref, operation, name, work);
   }
 
   #error(error: unknown, operation: string, name?: string) {
-    const details =
-      name === undefined
-        ? { bucket: this.#bucket }
-        : { bucket: this.#bucket, key: name };
-    // No stream takes the bucket's subjects: it was deleted while open.
-    if (isNoResponders(error)) {
-      return notFound('object-bucket', this.#bucket, details);
-    }
-    return natsError(error, `${operation} in bucket '${this.#bucket}'`, {
-      details,
-      notFound: { kind: 'object-bucket', resource: this.#bucket },
-    });
+    return bucketError(this.#ref, error, operation, name);
+  }
+
+  get #ref(): BucketRef {
+    return { kind: 'object-bucket', bucket: this.#bucket };
   }
 }
 
