@@ -1,11 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import {
   ConflictError,
   NotFoundError,
   PayloadTooLargeError,
 } from '../../src/core/errors.ts';
 import type { KvStore, RawKvEvent } from '../../src/core/provider.ts';
-import type { NatsContext } from '../../src/providers/nats/connection.ts';
 import { NatsIdempotency } from '../../src/providers/nats/idempotency.ts';
 import { NatsKv } from '../../src/providers/nats/kv.ts';
 import { eventually, expectError } from '../../src/testkit/helpers.ts';
@@ -14,23 +13,15 @@ import {
   bytes,
   closeNatsContext,
   openContext,
+  serverForFile,
   text,
 } from './fixtures.ts';
-import { type NatsTestServer, startNatsServer } from './server.ts';
 
-let server: NatsTestServer;
-let context: NatsContext;
+const shared = serverForFile();
 let kv: NatsKv;
 
-beforeAll(async () => {
-  server = await startNatsServer();
-  context = await openContext(server);
-  kv = new NatsKv(context);
-});
-
-afterAll(async () => {
-  await closeNatsContext(context);
-  await server.stop();
+beforeAll(() => {
+  kv = new NatsKv(shared.ctx);
 });
 
 async function freshBucket(): Promise<KvStore> {
@@ -66,7 +57,7 @@ describe('nats key-value buckets', () => {
     const name = bucketName('ttl');
 
     await kv.open(name, { create: true, ttlMs: 60_000 });
-    const info = await context.jsm.streams.info(`KV_${name}`);
+    const info = await shared.ctx.jsm.streams.info(`KV_${name}`);
 
     expect(info.config.max_age).toBe(60_000 * 1_000_000);
     expect(await kv.list()).toContain(name);
@@ -272,7 +263,7 @@ describe('nats key-value buckets', () => {
 
   test('a value over the server max_payload is refused naming both sizes', async () => {
     const store = await freshBucket();
-    const limit = context.nc.info!.max_payload;
+    const limit = shared.ctx.nc.info!.max_payload;
 
     const error = await expectError(
       () => store.put('big', new Uint8Array(limit + 1)),
@@ -300,7 +291,7 @@ describe('nats key-value buckets', () => {
   });
 
   test('a stream prefix keeps the buckets of two deployments apart', async () => {
-    const other = await openContext(server, { streamPrefix: 'blue_' });
+    const other = await openContext(shared.server, { streamPrefix: 'blue_' });
     try {
       const blue = new NatsKv(other);
       const name = bucketName('shared');
@@ -311,7 +302,7 @@ describe('nats key-value buckets', () => {
       expect(listed).toContain(name);
       expect(await kv.list()).not.toContain(name);
       await expectError(() => kv.open(name, { create: false }), NotFoundError);
-      await context.jsm.streams.info(`KV_blue_${name}`);
+      await shared.ctx.jsm.streams.info(`KV_blue_${name}`);
     } finally {
       await closeNatsContext(other);
     }
@@ -319,7 +310,7 @@ describe('nats key-value buckets', () => {
 
   test('the buckets of idempotency tables are not listed', async () => {
     const table = bucketName('table');
-    await new NatsIdempotency(context).open(table);
+    await new NatsIdempotency(shared.ctx).open(table);
 
     expect(await kv.list()).not.toContain(table);
     expect((await kv.list()).some((name) => name.includes('_'))).toBe(false);

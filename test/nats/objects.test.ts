@@ -1,31 +1,15 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { ConflictError, NotFoundError } from '../../src/core/errors.ts';
 import type { ObjectStore } from '../../src/core/provider.ts';
-import type { NatsContext } from '../../src/providers/nats/connection.ts';
 import { NatsObjects } from '../../src/providers/nats/objects.ts';
 import { expectError } from '../../src/testkit/helpers.ts';
-import {
-  bucketName,
-  bytes,
-  closeNatsContext,
-  openContext,
-  text,
-} from './fixtures.ts';
-import { type NatsTestServer, startNatsServer } from './server.ts';
+import { bucketName, bytes, serverForFile, text } from './fixtures.ts';
 
-let server: NatsTestServer;
-let context: NatsContext;
+const shared = serverForFile();
 let objects: NatsObjects;
 
-beforeAll(async () => {
-  server = await startNatsServer();
-  context = await openContext(server);
-  objects = new NatsObjects(context);
-});
-
-afterAll(async () => {
-  await closeNatsContext(context);
-  await server.stop();
+beforeAll(() => {
+  objects = new NatsObjects(shared.ctx);
 });
 
 async function freshBucket(): Promise<ObjectStore> {
