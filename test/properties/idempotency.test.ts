@@ -1,17 +1,3 @@
-/**
- * Properties of the idempotency records of the memory and local
- * providers: whatever begin, complete, extend and release calls several
- * owners make, and however the clock moves, a record is completed by one
- * owner at most, and stays completed with that owner's data.
- *
- * Only `Date` is faked: the stores read the clock through `Date.now`,
- * while the local provider's writer still runs on real timers. Records
- * live for an hour, far longer than the clock moves in a run, so only
- * leases lapse.
- */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import {
   afterAll,
@@ -29,8 +15,7 @@ import type {
   IdempotencyStore,
   Provider,
 } from '../../src/core/provider.ts';
-import { createLocalProvider } from '../../src/providers/local/index.ts';
-import { createMemoryProvider } from '../../src/providers/memory/index.ts';
+import { embeddedProviders } from './providers.ts';
 
 const TTL_MS = 3_600_000;
 const START = Date.parse('2025-03-01T12:00:00.000Z');
@@ -97,30 +82,7 @@ const programs = fc.array(fc.array(step, { minLength: 1, maxLength: 6 }), {
   maxLength: OWNERS.length,
 });
 
-const providers: {
-  name: string;
-  open: () => Promise<{ provider: Provider; remove: () => Promise<void> }>;
-}[] = [
-  {
-    name: 'memory',
-    open: async () => ({
-      provider: await createMemoryProvider({
-        namespace: `idempotency-properties-${process.pid}`,
-      }),
-      remove: async () => {},
-    }),
-  },
-  {
-    name: 'local',
-    open: async () => {
-      const dataDir = await mkdtemp(join(tmpdir(), 'switchyard-idem-'));
-      return {
-        provider: await createLocalProvider({ dataDir }),
-        remove: () => rm(dataDir, { recursive: true, force: true }),
-      };
-    },
-  },
-];
+const providers = embeddedProviders('idempotency');
 
 describe.each(providers)(
   'idempotency records of the $name provider',

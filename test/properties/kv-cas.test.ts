@@ -1,18 +1,8 @@
-/**
- * Compare-and-swap on the key-value buckets of the memory and local
- * providers: writers that read, modify and write one key with
- * `create` and `update`, retrying on a ConflictError, never lose a write
- * the bucket acknowledged, however their calls interleave.
- */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError } from '../../src/core/errors.ts';
 import type { KvStore, Provider } from '../../src/core/provider.ts';
-import { createLocalProvider } from '../../src/providers/local/index.ts';
-import { createMemoryProvider } from '../../src/providers/memory/index.ts';
+import { embeddedProviders } from './providers.ts';
 
 const KEY = 'worker.log';
 const utf8 = new TextEncoder();
@@ -24,30 +14,7 @@ const writers = fc.array(fc.integer({ min: 1, max: 4 }), {
   maxLength: 4,
 });
 
-const providers: {
-  name: string;
-  open: () => Promise<{ provider: Provider; remove: () => Promise<void> }>;
-}[] = [
-  {
-    name: 'memory',
-    open: async () => ({
-      provider: await createMemoryProvider({
-        namespace: `kv-cas-properties-${process.pid}`,
-      }),
-      remove: async () => {},
-    }),
-  },
-  {
-    name: 'local',
-    open: async () => {
-      const dataDir = await mkdtemp(join(tmpdir(), 'switchyard-kv-cas-'));
-      return {
-        provider: await createLocalProvider({ dataDir }),
-        remove: () => rm(dataDir, { recursive: true, force: true }),
-      };
-    },
-  },
-];
+const providers = embeddedProviders('kv-cas');
 
 describe.each(providers)(
   'compare-and-swap on the $name provider',
