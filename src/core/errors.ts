@@ -136,13 +136,17 @@ export class PayloadTooLargeError extends SwitchyardError {
   /** Largest size the transport accepts, in bytes. */
   readonly limit: number;
 
+  /**
+   * `what` names the payload (default `payload`); `hint`, when given, is
+   * appended to say how the payload could be carried.
+   */
   constructor(
     size: number,
     limit: number,
-    options: SwitchyardErrorOptions & { what?: string } = {},
+    options: SwitchyardErrorOptions & { what?: string; hint?: string } = {},
   ) {
     super(
-      `${options.what ?? 'payload'} is ${size} bytes, over the limit of ${limit} bytes`,
+      `${options.what ?? 'payload'} is ${size} bytes, over the limit of ${limit} bytes${options.hint === undefined ? '' : `: ${options.hint}`}`,
       options,
     );
     this.size = size;

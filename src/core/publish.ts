@@ -26,7 +26,13 @@ export interface PublishContext<T> {
   schema?: StandardSchemaV1<unknown, T>;
   /** Ordered channels require an ordering key. */
   ordered: boolean;
+  /**
+   * Largest body accepted, in bytes: the channels provider's limit, or
+   * with a claim check the claim check's `maxBytes`.
+   */
   maxPayloadBytes: number;
+  /** Whether a claim check carries bodies over the provider's limit. */
+  claimCheck?: boolean;
   publisherId: string;
   /** The next publisher sequence of the channel. */
   nextSequence(): number;
@@ -59,6 +65,10 @@ export async function prepareMessage<T>(
   if (body.byteLength > context.maxPayloadBytes) {
     throw new PayloadTooLargeError(body.byteLength, context.maxPayloadBytes, {
       what: `message ${id} on channel '${channel}'`,
+      hint:
+        context.claimCheck === true
+          ? 'the largest body the claim check takes (claimCheck.maxBytes)'
+          : 'the channels provider carries no more; a claim check (the claimCheck setting: an object bucket) would carry it as an object',
       details,
     });
   }
