@@ -13,7 +13,11 @@
  * - `SWITCHYARD_<PROVIDER>_<OPTION>`: one provider option, the option in
  *   upper snake case (`SWITCHYARD_LOCAL_DATA_DIR` sets
  *   `providers.local.dataDir`). `true`, `false` and numbers are read as
- *   such, anything else as a string.
+ *   such, anything else as a string;
+ * - `SWITCHYARD_CLAIM_CHECK_BUCKET`, `SWITCHYARD_CLAIM_CHECK_PREFIX`,
+ *   `SWITCHYARD_CLAIM_CHECK_MAX_BYTES`: the claim check's `bucket`,
+ *   `prefix` and `maxBytes`; a prefix or size without a bucket in the file
+ *   or the environment is a ConfigurationError.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -118,7 +122,11 @@ function applyEnvironment(
     providers: Object.fromEntries(
       Object.entries(config.providers).map(([k, v]) => [k, { ...v }]),
     ),
+    ...(config.claimCheck !== undefined && {
+      claimCheck: { ...config.claimCheck },
+    }),
   };
+  applyClaimCheck(merged, env);
 
   for (const part of PARTS) {
     const value = env[`SWITCHYARD_${part.toUpperCase()}_PROVIDER`];
@@ -136,6 +144,30 @@ function applyEnvironment(
     }
   }
   return merged;
+}
+
+/** The claim check's settings from the environment, over the file's. */
+function applyClaimCheck(
+  merged: SwitchyardConfig,
+  env: Record<string, string | undefined>,
+): void {
+  const bucket = env.SWITCHYARD_CLAIM_CHECK_BUCKET;
+  const prefix = env.SWITCHYARD_CLAIM_CHECK_PREFIX;
+  const maxBytes = env.SWITCHYARD_CLAIM_CHECK_MAX_BYTES;
+  if (bucket === undefined && prefix === undefined && maxBytes === undefined) {
+    return;
+  }
+  const claimCheck: Record<string, unknown> = { ...merged.claimCheck };
+  if (bucket) claimCheck.bucket = bucket;
+  if (prefix !== undefined) claimCheck.prefix = prefix;
+  if (maxBytes) claimCheck.maxBytes = readValue(maxBytes);
+  if (claimCheck.bucket === undefined) {
+    throw new ConfigurationError(
+      'SWITCHYARD_CLAIM_CHECK_PREFIX or SWITCHYARD_CLAIM_CHECK_MAX_BYTES is set, but no claim check bucket: set SWITCHYARD_CLAIM_CHECK_BUCKET or claimCheck.bucket in the file',
+      { field: 'claimCheck.bucket', value: undefined },
+    );
+  }
+  merged.claimCheck = claimCheck as SwitchyardConfig['claimCheck'];
 }
 
 function camelCase(snake: string): string {

@@ -8,9 +8,15 @@
  * {
  *   "provider": "local",
  *   "parts": { "kv": "memory" },
- *   "providers": { "local": { "dataDir": ".switchyard" } }
+ *   "providers": { "local": { "dataDir": ".switchyard" } },
+ *   "claimCheck": { "bucket": "claim-checks" }
  * }
  * ```
+ *
+ * `claimCheck` carries a message body larger than the channels provider
+ * takes as an object in `bucket` of the objects provider (see
+ * `src/delivery/claim-check.ts`); `prefix` (default `claim-check/`) and
+ * `maxBytes` (default 33554432) are checked by `resolveClaimCheck`.
  */
 import { z } from 'zod';
 import { ConfigurationError } from '../core/errors.ts';
@@ -43,6 +49,13 @@ const schema = z.strictObject({
   providers: z
     .record(providerName, z.record(z.string(), z.unknown()))
     .default({}),
+  claimCheck: z
+    .strictObject({
+      bucket: z.string(),
+      prefix: z.string().optional(),
+      maxBytes: z.number().int().positive().optional(),
+    })
+    .optional(),
 });
 
 /** A configuration as written in a file or passed in code. */
@@ -81,7 +94,8 @@ export function parseConfig(
 }
 
 function knownKeys(path: readonly PropertyKey[]): string {
-  if (path.length === 0) return 'provider, parts, providers';
+  if (path.length === 0) return 'provider, parts, providers, claimCheck';
+  if (path[0] === 'claimCheck') return 'bucket, prefix, maxBytes';
   return PARTS.join(', ');
 }
 
