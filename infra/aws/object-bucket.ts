@@ -32,6 +32,16 @@ export interface ObjectBucketProps {
   readonly expireAfterMs?: number;
 
   /**
+   * The claim check that keeps its bodies here: objects under `prefix`
+   * expire `expireAfterDays` after their last write, so that those no
+   * group removed (a broadcast consumer existed, a group never
+   * acknowledged) do not stay for ever.
+   *
+   * @default - the bucket holds no claim-check objects
+   */
+  readonly claimCheck?: { prefix: string; expireAfterDays: number };
+
+  /**
    * Where S3 writes the bucket's server access logs.
    *
    * @default - no access logs
@@ -50,7 +60,8 @@ export interface ObjectBucketProps {
  * An object bucket on S3: encrypted with S3-managed keys, no public
  * access, requests without TLS refused, ACLs disabled. Multipart uploads
  * left unfinished are aborted after a day, since large objects are
- * uploaded in parts.
+ * uploaded in parts. A bucket of a claim check also expires the objects
+ * under the claim check's prefix.
  */
 export class ObjectBucket extends Construct {
   readonly bucket: Bucket;
@@ -74,6 +85,17 @@ export class ObjectBucket extends Construct {
           id: 'abort-incomplete-uploads',
           abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
+        ...(props.claimCheck !== undefined
+          ? [
+              {
+                id: 'expire-claim-checks',
+                ...(props.claimCheck.prefix !== '' && {
+                  prefix: props.claimCheck.prefix,
+                }),
+                expiration: Duration.days(props.claimCheck.expireAfterDays),
+              },
+            ]
+          : []),
         ...(expireAfterMs !== undefined
           ? [
               {

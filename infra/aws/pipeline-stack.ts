@@ -165,7 +165,8 @@ export interface PipelineStackProps extends StackProps {
  * {@link ChannelTopic} per channel (a queue and dead-letter queue per
  * worker group), a {@link KvTable} per key-value bucket, an
  * {@link IdempotencyTable} when a function is exactly-once, an
- * {@link ObjectBucket} per object bucket, and a {@link PipelineFunction}
+ * {@link ObjectBucket} per object bucket (the claim check's bucket with a
+ * rule that expires its prefix), and a {@link PipelineFunction}
  * per function of a worker group, schedule or request subject.
  *
  * Each function runs through the Lambda adapter (`toLambda`): a worker
@@ -257,6 +258,9 @@ export class PipelineStack extends Stack {
           prefix,
           bucket: name,
           ...(expireAfterMs !== undefined && { expireAfterMs }),
+          ...(this.resources.claimCheck?.bucket === name && {
+            claimCheck: this.resources.claimCheck,
+          }),
           ...(accessLogs !== undefined && { accessLogs }),
           removalPolicy,
         }),

@@ -113,3 +113,69 @@ function invalid(
     { field, value },
   );
 }
+
+/**
+ * Days after which the bucket's expiry rule removes claim-check objects,
+ * by default: 15, a day more than the longest an SQS queue keeps a
+ * message (14 days, the retention of the stack's dead-letter queues), so
+ * that an object outlives every message and dead letter that refers to
+ * it.
+ */
+export const DEFAULT_CLAIM_CHECK_EXPIRY_DAYS = 15;
+
+const DECLARATION_FIELDS = new Set(['bucket', 'prefix', 'expireAfterDays']);
+
+/** The claim check of a pipeline definition, which the infra code reads. */
+export interface ClaimCheckDeclaration {
+  /** Object bucket of the bodies; declared by the stack if not in `objects`. */
+  bucket: string;
+  /** Prefix of the objects, as the client's `claimCheck.prefix`. */
+  prefix?: string;
+  /**
+   * Days after its last write when an object under the prefix expires,
+   * whether or not every group acknowledged it. Default 15.
+   */
+  expireAfterDays?: number;
+}
+
+/**
+ * Validates the claim check of a pipeline definition and applies the
+ * defaults. Throws a ConfigurationError whose `field` is
+ * `claimCheck.{name}` and which says the rule and the value received.
+ */
+export function checkClaimCheckDeclaration(
+  declaration: unknown,
+): Required<ClaimCheckDeclaration> {
+  if (typeof declaration !== 'object' || declaration === null) {
+    throw invalid('claimCheck', declaration, 'must be an object with a bucket');
+  }
+  const given = declaration as Record<string, unknown>;
+  for (const field of Object.keys(given)) {
+    if (!DECLARATION_FIELDS.has(field) && given[field] !== undefined) {
+      throw invalid(
+        `claimCheck.${field}`,
+        given[field],
+        `is not part of a pipeline's claim check (known: ${[...DECLARATION_FIELDS].join(', ')})`,
+      );
+    }
+  }
+  const { bucket, prefix } = resolveClaimCheck({
+    bucket: given.bucket,
+    prefix: given.prefix,
+  });
+  const expireAfterDays =
+    given.expireAfterDays ?? DEFAULT_CLAIM_CHECK_EXPIRY_DAYS;
+  if (
+    typeof expireAfterDays !== 'number' ||
+    !Number.isSafeInteger(expireAfterDays) ||
+    expireAfterDays < 1
+  ) {
+    throw invalid(
+      'claimCheck.expireAfterDays',
+      expireAfterDays,
+      'must be a whole number of days, at least 1',
+    );
+  }
+
+  return { bucket, prefix, expireAfterDays };
+}

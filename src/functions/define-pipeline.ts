@@ -3,6 +3,10 @@
  * definition, checked as a whole when defined.
  */
 import type { Switchyard } from '../core/switchyard.ts';
+import {
+  type ClaimCheckDeclaration,
+  checkClaimCheckDeclaration,
+} from '../delivery/claim-check-options.ts';
 import type {
   ChannelDeclaration,
   CheckResult,
@@ -33,6 +37,12 @@ export interface PipelineSpec {
   /** Sources of messages the local runner starts with the pipeline. */
   producers?: readonly Producer[];
   /**
+   * The bucket and prefix where clients of the pipeline keep bodies too
+   * large for the channels provider (their `claimCheck` setting), so that
+   * the infra code declares the bucket with an expiry rule on the prefix.
+   */
+  claimCheck?: ClaimCheckDeclaration;
+  /**
    * Checks the pipeline's state once it is idle, e.g. compares what it
    * built with what it should have built.
    */
@@ -51,6 +61,7 @@ export interface Pipeline {
   readonly objects: Readonly<Record<string, ObjectsDeclaration>>;
   readonly functions: readonly SwitchyardFunction[];
   readonly producers: readonly Producer[];
+  readonly claimCheck?: Readonly<Required<ClaimCheckDeclaration>>;
   readonly check?: (switchyard: Switchyard) => Promise<CheckResult>;
 }
 
@@ -82,6 +93,10 @@ export function definePipeline(spec: PipelineSpec): Pipeline {
   const objects = checkDeclarations(spec.objects, 'objects', 'bucket');
   const functions = checkFunctions(spec.functions, { channels, objects });
   const producers = checkProducers(spec.producers);
+  const claimCheck =
+    spec.claimCheck === undefined
+      ? undefined
+      : checkClaimCheckDeclaration(spec.claimCheck);
 
   return Object.freeze({
     name,
@@ -91,6 +106,7 @@ export function definePipeline(spec: PipelineSpec): Pipeline {
     objects: Object.freeze(objects),
     functions: Object.freeze(functions),
     producers: Object.freeze(producers),
+    ...(claimCheck !== undefined && { claimCheck: Object.freeze(claimCheck) }),
     ...(spec.check !== undefined && { check: spec.check }),
   });
 }

@@ -54,6 +54,12 @@ export interface PipelineResources {
   }[];
   schedules: { function: string; everyMs: number }[];
   subjects: { subject: string; function: string }[];
+  /**
+   * Where clients keep bodies too large for the channels, with the days
+   * after which the objects under the prefix expire. Its bucket is among
+   * `objects`.
+   */
+  claimCheck?: { bucket: string; prefix: string; expireAfterDays: number };
 }
 
 /**
@@ -95,6 +101,13 @@ export function describePipeline(pipeline: Pipeline): PipelineResources {
     schedules: [],
     subjects: [],
   };
+  const { claimCheck } = pipeline;
+  if (claimCheck !== undefined) {
+    resources.claimCheck = { ...claimCheck };
+    if (!objects.some((o) => o.name === claimCheck.bucket)) {
+      objects.push({ name: claimCheck.bucket, triggers: [] });
+    }
+  }
 
   for (const fn of pipeline.functions) {
     const { trigger } = fn;
