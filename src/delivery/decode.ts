@@ -10,6 +10,7 @@ import type { Codec } from '../core/codec.ts';
 import { codecForContentType } from '../core/codecs.ts';
 import { type Message, toMessage, type WireMessage } from '../core/message.ts';
 import { validateSchema } from '../core/schema.ts';
+import { CLAIM_CHECK_CONTENT_TYPE } from './claim-check-reference.ts';
 import { describeError } from './errors.ts';
 
 /** A decoded message, or why it could not be decoded. */
@@ -25,7 +26,9 @@ export type MessageDecoder<T> = (
 /**
  * A decoder that prefers `codec` when the message's content type is
  * `codec.contentType` and otherwise picks the built-in codec of the content
- * type, then validates with `schema` when one is given.
+ * type, then validates with `schema` when one is given. A claim-check
+ * reference reaching it (no claim check resolved it on the way) is refused
+ * with a reason that says so, rather than handed out as data.
  *
  * @example
  * const decode = createDecoder(jsonCodec, RouterEvent);
@@ -36,6 +39,13 @@ export function createDecoder<T>(
   schema?: StandardSchemaV1<unknown, T>,
 ): MessageDecoder<T> {
   return async (wire) => {
+    if (wire.contentType === CLAIM_CHECK_CONTENT_TYPE) {
+      return {
+        ok: false,
+        reason: `message ${wire.id} carries a claim-check reference, and no claim check resolves it here: configure claimCheck with the bucket the reference names, then replay the dead letter`,
+        error: undefined,
+      };
+    }
     let data: unknown;
     try {
       data = codecForContentType(wire.contentType, codec).decode(wire.body);

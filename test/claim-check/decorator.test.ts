@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { jsonCodec } from '../../src/core/codecs.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import type { WireMessage } from '../../src/core/message.ts';
 import type {
@@ -25,6 +26,7 @@ import {
   sha256,
 } from '../../src/delivery/claim-check-reference.ts';
 import { releaseObject } from '../../src/delivery/claim-check-release.ts';
+import { createDecoder } from '../../src/delivery/decode.ts';
 import { createMemoryProvider } from '../../src/providers/memory/index.ts';
 
 const LIMIT = 1024;
@@ -147,6 +149,24 @@ describe('the reference a large message carries', () => {
       { waitMs: 1000 },
     );
     expect(readReference(raw!.message).groups).toBeNull();
+  });
+
+  it('is refused by a consumer without a claim check, with a reason that says so', async () => {
+    const { provider, channels } = await setup();
+    await channels.ensure({ name: CHANNEL, ordered: false, groups: ['a'] });
+    await channels.publish(CHANNEL, [message('m-16', LIMIT + 1)]);
+    const [raw] = await (await provider.channels!.consume(group('a'))).fetch(
+      1,
+      { waitMs: 1000 },
+    );
+
+    const outcome = await createDecoder(jsonCodec)(raw!.message);
+
+    expect(outcome).toMatchObject({
+      ok: false,
+      reason:
+        'message m-16 carries a claim-check reference, and no claim check resolves it here: configure claimCheck with the bucket the reference names, then replay the dead letter',
+    });
   });
 
   it('is refused with the field and the value when malformed', () => {
