@@ -5,7 +5,7 @@
  * it by its process id.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +43,11 @@ export interface NatsTestServer {
 export interface NatsTestServerOptions {
   /** Run with JetStream (`-js`). Default true. */
   jetstream?: boolean;
+  /**
+   * The server's `max_payload`, in bytes, set through a configuration
+   * file in the store folder. Default the server's own (1 MiB).
+   */
+  maxPayload?: number;
 }
 
 /**
@@ -63,6 +68,11 @@ export async function startNatsServer(
   const storeDir = await mkdtemp(join(tmpdir(), 'switchyard-nats-'));
   const args = ['-a', '127.0.0.1', '-p', String(port), '-sd', storeDir];
   if (options.jetstream !== false) args.unshift('-js');
+  if (options.maxPayload !== undefined) {
+    const file = join(storeDir, 'server.conf');
+    await writeFile(file, `max_payload: ${options.maxPayload}\n`);
+    args.push('-c', file);
+  }
   let child: ChildProcess | undefined = await launch(port, args);
   let stopped = false;
 
