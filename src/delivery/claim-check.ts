@@ -32,6 +32,7 @@ import {
   isReference,
   newGeneration,
   payloadKey,
+  readReference,
   referenceMessage,
   sha256,
 } from './claim-check-reference.ts';
@@ -42,6 +43,13 @@ export {
   type ClaimCheckReference,
   DEFAULT_CLAIM_CHECK_PREFIX,
 } from './claim-check-reference.ts';
+
+/**
+ * How many bytes of objects one listing of dead letters reads to show
+ * their original bodies: 16 MiB. Dead letters past it, oldest first, are
+ * listed as their references.
+ */
+export const DEAD_LETTER_READ_BYTES = 16 * 1024 * 1024;
 
 /** How long the worker groups of a channel are remembered, by default. */
 export const DEFAULT_GROUPS_CACHE_MS = 1000;
@@ -98,7 +106,8 @@ export interface ClaimCheckOptions {
  *   aws, the lifecycle rule the CDK app declares for the prefix; other
  *   providers have none, and such objects stay until removed).
  * - dead letters: stored and replayed as references; `deadLetters` shows
- *   the original body where the object can still be read.
+ *   the original body where the object can still be read, for up to
+ *   {@link DEAD_LETTER_READ_BYTES} of objects per listing.
  *
  * Throws a `ValidationError` for a bad prefix or limit.
  *
@@ -174,10 +183,27 @@ export function withClaimCheck(
     return referenceMessage(message, reference);
   };
 
-  const showOriginal = async (letter: DeadLetter): Promise<DeadLetter> => {
-    if (!isReference(letter.message)) return letter;
-    const resolved = await resolveReference(letter.message, target);
-    return resolved.ok ? { ...letter, message: resolved.message } : letter;
+  /** The dead letters with their original bodies, within the budget. */
+  const showOriginals = async (
+    letters: DeadLetter[],
+  ): Promise<DeadLetter[]> => {
+    let budget = DEAD_LETTER_READ_BYTES;
+    const shown: DeadLetter[] = [];
+    for (const letter of letters) {
+      const size = isReference(letter.message)
+        ? referencedSize(letter.message)
+        : undefined;
+      if (size === undefined || size > budget) {
+        shown.push(letter);
+        continue;
+      }
+      budget -= size;
+      const resolved = await resolveReference(letter.message, target);
+      shown.push(
+        resolved.ok ? { ...letter, message: resolved.message } : letter,
+      );
+    }
+    return shown;
   };
 
   const transport: ChannelTransport = {
@@ -239,8 +265,7 @@ export function withClaimCheck(
     },
     stats: (channel) => inner.stats(channel),
     async deadLetters(channel, listOptions) {
-      const letters = await inner.deadLetters(channel, listOptions);
-      return Promise.all(letters.map(showOriginal));
+      return showOriginals(await inner.deadLetters(channel, listOptions));
     },
     replayDeadLetters: (channel, replayOptions) =>
       inner.replayDeadLetters(channel, replayOptions),
@@ -313,6 +338,15 @@ function checkPrefix(prefix: unknown): string {
     );
   }
   return prefix;
+}
+
+/** The size a reference message names, or undefined if it is malformed. */
+function referencedSize(message: WireMessage): number | undefined {
+  try {
+    return readReference(message).size;
+  } catch {
+    return undefined;
+  }
 }
 
 function asError(error: unknown): Error {
