@@ -102,6 +102,9 @@ export { type SchemaIssue, validateSchema } from './core/schema.ts';
 export type {
   ChannelAdmin,
   Part,
+  SwitchOptions,
+  SwitchReport,
+  SwitchTarget,
   Switchyard,
   SwitchyardOptions,
 } from './core/switchyard.ts';

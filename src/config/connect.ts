@@ -56,6 +56,16 @@ export interface StartedProviders {
   parts: Partial<Record<Part, Provider>>;
   logger: Logger;
   instanceId: string;
+  /**
+   * Starts another provider of the registry by name, with `options` or
+   * else those the configuration gives it; one of `inUse` started from the
+   * same name and options is handed back instead. For switching channels.
+   */
+  openProvider(
+    name: string,
+    options: Record<string, unknown> | undefined,
+    inUse: readonly Provider[],
+  ): Promise<Provider>;
 }
 
 /**
@@ -73,9 +83,15 @@ export async function startProviders(
   const instanceId = options.instanceId ?? randomUUID().slice(0, 12);
 
   const started = new Map<string, Provider>();
+  /** What each provider was started from, to hand it back when asked again. */
+  const origins = new WeakMap<Provider, string>();
+  const originOf = (name: string, given?: Record<string, unknown>) =>
+    `${name}\u0000${stableJson(given ?? config.providers[name] ?? {})}`;
   try {
     for (const name of providersOf(config)) {
-      started.set(name, await startProvider(config, name, logger, instanceId));
+      const provider = await startProvider(config, name, logger, instanceId);
+      started.set(name, provider);
+      origins.set(provider, originOf(name));
     }
   } catch (error) {
     await Promise.allSettled([...started.values()].map((p) => p.close()));
@@ -94,7 +110,37 @@ export async function startProviders(
     parts,
     logger,
     instanceId,
+    async openProvider(name, given, inUse) {
+      const origin = originOf(name, given);
+      const running = inUse.find((p) => origins.get(p) === origin);
+      if (running !== undefined) return running;
+
+      const provider = await startProvider(
+        given === undefined
+          ? config
+          : { ...config, providers: { ...config.providers, [name]: given } },
+        name,
+        logger,
+        instanceId,
+        'switchTo.provider',
+      );
+      origins.set(provider, origin);
+      return provider;
+    },
   };
+}
+
+/** JSON with object keys sorted, so equal options give equal text. */
+function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) =>
+            a < b ? -1 : a > b ? 1 : 0,
+          ),
+        )
+      : v,
+  );
 }
 
 function providersOf(config: SwitchyardConfig): string[] {
@@ -111,8 +157,8 @@ async function startProvider(
   name: string,
   logger: Logger,
   instanceId: string,
+  field = config.provider === name ? 'provider' : 'parts',
 ): Promise<Provider> {
-  const field = config.provider === name ? 'provider' : 'parts';
   const factory = await loadProvider(name, field);
   try {
     return await factory(config.providers[name] ?? {}, {

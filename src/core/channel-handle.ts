@@ -35,7 +35,11 @@ import type {
   PublishReceipt,
 } from './message.ts';
 import { assertName } from './names.ts';
-import type { ConsumerSpec, TransportConsumer } from './provider.ts';
+import type {
+  ChannelTransport,
+  ConsumerSpec,
+  TransportConsumer,
+} from './provider.ts';
 import { type PublishContext, prepareMessage, receipt } from './publish.ts';
 import { publishBatch } from './publish-batch.ts';
 import type { Runtime } from './runtime.ts';
@@ -64,6 +68,7 @@ export function createChannelHandle<T>(
     );
   }
   checkSchema(options.schema);
+  const confirm = checkConfirm(options.confirm);
 
   const ensure = lazy(async () => {
     if (options.create === false) {
@@ -76,12 +81,15 @@ export function createChannelHandle<T>(
     }
     await transport.ensure({ name, ordered, groups });
   });
+  // The outbox's relay makes the channel exist before it sends there.
+  if (confirm === 'outbox') runtime.outbox.declare(name, ensure);
 
   return new ChannelHandle(runtime, {
     channel: name,
     codec,
     ...(options.schema !== undefined && { schema: options.schema }),
     ordered,
+    confirm,
     ensure,
   });
 }
@@ -91,6 +99,7 @@ interface HandleSetup<T> {
   codec: Codec<T>;
   schema?: StandardSchemaV1<unknown, T>;
   ordered: boolean;
+  confirm: 'transport' | 'outbox';
   ensure(): Promise<void>;
 }
 
@@ -109,7 +118,10 @@ class ChannelHandle<T> implements Channel<T> {
       codec: setup.codec,
       ...(setup.schema !== undefined && { schema: setup.schema }),
       ordered: setup.ordered,
-      maxPayloadBytes: runtime.capabilities('channels').maxPayloadBytes,
+      // Read at each publish: the channels may switch provider.
+      get maxPayloadBytes() {
+        return runtime.capabilities('channels').maxPayloadBytes;
+      },
       publisherId: runtime.instanceId,
       nextSequence: () => runtime.nextSequence(setup.channel),
     };
@@ -117,25 +129,32 @@ class ChannelHandle<T> implements Channel<T> {
 
   async publish(data: T, options?: PublishOptions): Promise<PublishReceipt> {
     this.#runtime.assertOpen();
-    await this.#setup.ensure();
+    const { confirm } = this.#setup;
+    if (confirm === 'transport') await this.#setup.ensure();
     const message = await prepareMessage(this.#context, data, options);
 
-    const [outcome] = await this.#transport().publish(this.name, [message]);
+    const [outcome] = await this.#sender().publish(this.name, [message]);
     if (outcome === undefined) {
       throw new TypeError('the transport returned no outcome for a publish');
     }
     if (!outcome.ok) throw outcome.error;
 
-    return receipt(message, outcome);
+    return receipt(message, outcome, confirm);
   }
 
   publishBatch(entries: readonly BatchEntry<T>[]): Promise<BatchResult[]> {
     this.#runtime.assertOpen();
+    const { confirm } = this.#setup;
+    const outbox = confirm === 'outbox';
     return publishBatch(entries, {
       context: this.#context,
-      maxBatchSize: this.#runtime.capabilities('channels').maxBatchSize,
-      ensure: () => this.#setup.ensure(),
-      send: (messages) => this.#transport().publish(this.name, messages),
+      // The outbox writes a whole batch in one transaction.
+      maxBatchSize: outbox
+        ? entries.length
+        : this.#runtime.capabilities('channels').maxBatchSize,
+      ensure: () => (outbox ? Promise.resolve() : this.#setup.ensure()),
+      send: (messages) => this.#sender().publish(this.name, messages),
+      confirmedBy: confirm,
     });
   }
 
@@ -196,6 +215,22 @@ class ChannelHandle<T> implements Channel<T> {
   #transport() {
     return this.#runtime.transport('channels');
   }
+
+  /** Where publishes go: the transport, or the outbox that relays to it. */
+  #sender(): Pick<ChannelTransport, 'publish'> {
+    return this.#setup.confirm === 'outbox'
+      ? this.#runtime.outbox.open()
+      : this.#transport();
+  }
+}
+
+function checkConfirm(confirm: unknown): 'transport' | 'outbox' {
+  if (confirm === undefined) return 'transport';
+  if (confirm === 'transport' || confirm === 'outbox') return confirm;
+  throw new ConfigurationError(
+    `channel.confirm must be 'transport' or 'outbox', got ${JSON.stringify(confirm)}`,
+    { field: 'channel.confirm', value: confirm },
+  );
 }
 
 function checkSchema(schema: unknown): void {

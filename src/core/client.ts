@@ -3,15 +3,28 @@
  * providers chosen for each part.
  */
 import { randomUUID } from 'node:crypto';
+import { outboxAccess } from '../delivery/outbox-client.ts';
+import {
+  DEFAULT_DRAIN_CHECK_MS,
+  DEFAULT_DRAIN_TIMEOUT_MS,
+  type SwitchOptions,
+} from '../delivery/switching.ts';
 import { createChannelAdmin } from './admin.ts';
 import { createChannelHandle } from './channel-handle.ts';
 import { ConfigurationError } from './errors.ts';
 import { createKvHandle } from './kv-handle.ts';
 import { silentLogger } from './logger.ts';
 import { createObjectHandle } from './object-handle.ts';
+import { durationOption } from './options.ts';
+import type { Provider } from './provider.ts';
 import { createRequestHandle } from './request-handle.ts';
 import { createRuntime } from './runtime.ts';
-import type { Part, Switchyard, SwitchyardOptions } from './switchyard.ts';
+import type {
+  Part,
+  SwitchTarget,
+  Switchyard,
+  SwitchyardOptions,
+} from './switchyard.ts';
 
 const PARTS: readonly Part[] = [
   'channels',
@@ -29,8 +42,10 @@ const PARTS: readonly Part[] = [
  * `objects()` throw at once for a bad name, a bad option, a part the
  * provider does not offer or a feature it lacks, and create their channel
  * or bucket lazily on first use. `close()` closes subscriptions, pull
- * consumers and servers (letting in-flight handlers finish), then each
- * distinct provider once; afterwards every call is a `ClosedError`.
+ * consumers and servers (letting in-flight handlers finish), then the
+ * outbox, if one was opened (relaying up to `outbox.closeTimeoutMs`),
+ * then each distinct provider once; afterwards every call is a
+ * `ClosedError`.
  *
  * @example
  * const client = createSwitchyard({ provider: createMemoryProvider() });
@@ -48,6 +63,7 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
     logger: logger.child({ instanceId }),
     provider: options.provider,
     ...(options.parts !== undefined && { parts: options.parts }),
+    ...(options.outbox !== undefined && { outbox: options.outbox }),
   });
   const requests = createRequestHandle(runtime);
   let closing: Promise<void> | undefined;
@@ -75,6 +91,24 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
     gather: (subject, data, gatherOptions) =>
       requests.gather(subject, data, gatherOptions),
     admin: createChannelAdmin(runtime),
+    outbox: outboxAccess(runtime.outbox),
+    async switchTo(target, switchOptions) {
+      runtime.assertOpen();
+      const resolved = switchOptionsOf(switchOptions);
+      const inUse = runtime.providers();
+      const next = await providerOf(target, options, inUse);
+      try {
+        return await runtime.switchChannels(next, resolved, {
+          hold: () => runtime.outbox.hold(),
+        });
+      } catch (error) {
+        const started = !inUse.includes(next) && !isProvider(target);
+        if (started && runtime.provider('channels') !== next) {
+          await next.close().catch(() => undefined);
+        }
+        throw error;
+      }
+    },
     close() {
       closing ??= closeAll(runtime);
       return closing;
@@ -97,10 +131,63 @@ async function closeAll(runtime: ReturnType<typeof createRuntime>) {
   };
 
   record(await Promise.allSettled(resources.map((r) => r.close())));
+  // The outbox relays up to its deadline, so it needs the providers open.
+  record(await Promise.allSettled([runtime.outbox.close()]));
   record(await Promise.allSettled(runtime.providers().map((p) => p.close())));
   runtime.logger.info('client closed', { failures: failures.length });
 
   if (failures.length > 0) throw failures[0];
+}
+
+function switchOptionsOf(options: SwitchOptions = {}): Required<SwitchOptions> {
+  return {
+    drainTimeoutMs: durationOption(
+      options.drainTimeoutMs,
+      DEFAULT_DRAIN_TIMEOUT_MS,
+      'switchTo.drainTimeoutMs',
+    ),
+    drainCheckMs: durationOption(
+      options.drainCheckMs,
+      DEFAULT_DRAIN_CHECK_MS,
+      'switchTo.drainCheckMs',
+    ),
+  };
+}
+
+/** The provider a switch target stands for, started if need be. */
+async function providerOf(
+  target: SwitchTarget,
+  options: SwitchyardOptions,
+  inUse: readonly Provider[],
+): Promise<Provider> {
+  if (isProvider(target)) return target as Provider;
+  const named = target as { provider?: unknown; options?: unknown };
+  if (typeof named?.provider !== 'string') {
+    throw new ConfigurationError(
+      'switchTo needs a provider, or { provider: name, options? } naming one',
+      { field: 'switchTo.target', value: target },
+    );
+  }
+  if (
+    named.options !== undefined &&
+    (typeof named.options !== 'object' || named.options === null)
+  ) {
+    throw new ConfigurationError(
+      `switchTo: the options of provider '${named.provider}' must be an object`,
+      { field: 'switchTo.options', value: named.options },
+    );
+  }
+  if (options.openProvider === undefined) {
+    throw new ConfigurationError(
+      `switchTo: this client cannot start provider '${named.provider}' by name; build it and pass the provider itself, or connect with connect()`,
+      { field: 'switchTo.provider', value: named.provider },
+    );
+  }
+  return options.openProvider(
+    named.provider,
+    named.options as Record<string, unknown> | undefined,
+    inUse,
+  );
 }
 
 function checkOptions(options: SwitchyardOptions): void {

@@ -3,6 +3,17 @@
  * logger, the publisher sequences and the resources to close. Handles get
  * this instead of the client so that each stays one small file.
  */
+import {
+  type ClientOutbox,
+  createClientOutbox,
+  type OutboxSettings,
+} from '../delivery/outbox-client.ts';
+import {
+  type SwitchHooks,
+  SwitchingChannels,
+  type SwitchOptions,
+  type SwitchReport,
+} from '../delivery/switching.ts';
 import type { Capabilities } from './capabilities.ts';
 import { ClosedError, ConfigurationError } from './errors.ts';
 import type { Logger } from './logger.ts';
@@ -15,6 +26,13 @@ import type {
   RequestTransport,
 } from './provider.ts';
 import type { Part } from './switchyard.ts';
+
+const PARTS_BESIDES_CHANNELS: readonly Part[] = [
+  'kv',
+  'objects',
+  'requests',
+  'idempotency',
+];
 
 /** The transport each part is served by. */
 export interface PartTransports {
@@ -51,6 +69,11 @@ export interface Runtime {
   track(resource: Closable): () => void;
   /** Throws a `ClosedError` once the client is closed. */
   assertOpen(): void;
+  /**
+   * The client's producer outbox, opened on first publish with
+   * `confirm: 'outbox'`; it relays through `transport('channels')`.
+   */
+  readonly outbox: ClientOutbox;
 }
 
 /** What {@link createRuntime} needs. */
@@ -59,6 +82,16 @@ export interface RuntimeOptions {
   logger: Logger;
   provider: Provider;
   parts?: Partial<Record<Part, Provider>>;
+  /** Settings of the producer outbox; default ones when absent. */
+  outbox?: OutboxSettings;
+  /**
+   * Layers put over the channel transport of each provider the runtime
+   * puts in service, at start and at each switch.
+   */
+  wrapChannels?: (
+    transport: ChannelTransport,
+    provider: Provider,
+  ) => ChannelTransport;
 }
 
 /** The runtime of one client, and the function that closes its resources. */
@@ -67,6 +100,15 @@ export interface OwnedRuntime extends Runtime {
   shutdown(): Closable[];
   /** Every distinct provider, each once. */
   providers(): Provider[];
+  /**
+   * Moves the channels to `next` (see `src/delivery/switching.ts`), then
+   * closes the provider they leave unless it serves another part.
+   */
+  switchChannels(
+    next: Provider,
+    options: Required<SwitchOptions>,
+    hooks?: SwitchHooks,
+  ): Promise<SwitchReport>;
 }
 
 /**
@@ -78,15 +120,47 @@ export function createRuntime(options: RuntimeOptions): OwnedRuntime {
   const tracked = new Set<Closable>();
   let closed = false;
 
-  const provider = (part: Part): Provider =>
+  const configured = (part: Part): Provider =>
     options.parts?.[part] ?? options.provider;
+  const sideOf = (chosen: Provider) => {
+    const transport = chosen.channels!;
+    return {
+      provider: chosen,
+      transport: options.wrapChannels?.(transport, chosen) ?? transport,
+    };
+  };
+  const initialChannels = configured('channels');
+  const channels =
+    initialChannels.channels === undefined
+      ? undefined
+      : new SwitchingChannels({
+          initial: sideOf(initialChannels),
+          logger: options.logger,
+        });
+  const provider = (part: Part): Provider =>
+    part === 'channels' && channels !== undefined
+      ? channels.provider
+      : configured(part);
+  let outbox: ClientOutbox | undefined;
 
   return {
     instanceId: options.instanceId,
     logger: options.logger,
+    get outbox(): ClientOutbox {
+      outbox ??= createClientOutbox({
+        settings: options.outbox,
+        logger: options.logger,
+        transport: () => this.transport('channels'),
+        capabilities: () => this.capabilities('channels'),
+      });
+      return outbox;
+    },
     provider,
     capabilities: (part) => provider(part).capabilities,
     transport<P extends Part>(part: P): PartTransports[P] {
+      if (part === 'channels' && channels !== undefined) {
+        return channels.transport as PartTransports[P];
+      }
       const chosen = provider(part);
       const transport = chosen[part] as PartTransports[P] | undefined;
       if (transport === undefined) {
@@ -118,8 +192,39 @@ export function createRuntime(options: RuntimeOptions): OwnedRuntime {
       return resources;
     },
     providers() {
-      const all = [options.provider, ...Object.values(options.parts ?? {})];
+      const all = [
+        options.provider,
+        ...Object.values(options.parts ?? {}),
+        provider('channels'),
+      ];
       return [...new Set(all.filter((p) => p !== undefined))];
+    },
+    async switchChannels(next, switchOptions, hooks) {
+      if (closed) throw new ClosedError('the Switchyard client is closed');
+      if (channels === undefined) {
+        throw new ConfigurationError(
+          `provider '${initialChannels.name}' does not offer channels, so there are none to switch`,
+          { field: 'parts.channels', value: initialChannels.name },
+        );
+      }
+      const previous = channels.provider;
+      if (next === previous) {
+        throw new ConfigurationError(
+          `the channels already run on this '${next.name}' provider`,
+          { field: 'provider', value: next.name },
+        );
+      }
+      const report = await channels.switchTo(
+        sideOf(next),
+        switchOptions,
+        hooks,
+      );
+
+      const stillUsed = PARTS_BESIDES_CHANNELS.some(
+        (part) => configured(part) === previous,
+      );
+      if (!stillUsed && !closed) await previous.close();
+      return report;
     },
   };
 }

@@ -1,4 +1,9 @@
 /** The client: one handle on channels, buckets and request/reply. */
+import type { SwitchOptions, SwitchReport } from '../delivery/switching.ts';
+import type {
+  OutboxAccess,
+  OutboxSettings,
+} from '../delivery/outbox-client.ts';
 import type { Capabilities } from './capabilities.ts';
 import type { Channel, ChannelOptions } from './channel.ts';
 import type { KvBucket, KvOptions } from './kv.ts';
@@ -31,7 +36,37 @@ export interface SwitchyardOptions {
   logger?: Logger;
   /** Unique id of this instance; default a random one. */
   instanceId?: string;
+  /**
+   * The producer outbox of channels published with `confirm: 'outbox'`:
+   * its file (default `.switchyard/outbox.db`) and relay settings. The
+   * outbox is opened on the first such publish; bad settings are refused
+   * when the client is made.
+   */
+  outbox?: OutboxSettings;
+  /**
+   * Starts a provider by its configuration name, for `switchTo` with a
+   * {@link SwitchTarget} that names one (`connect` sets it from the
+   * provider registry). When one of `inUse` (the providers serving this
+   * client) was started with the same name and options, it is handed back
+   * rather than started twice.
+   */
+  openProvider?: (
+    name: string,
+    options: Record<string, unknown> | undefined,
+    inUse: readonly Provider[],
+  ) => Promise<Provider>;
 }
+
+/**
+ * Where {@link Switchyard.switchTo} moves the channels: a provider already
+ * built, or a provider's configuration name with its options (default:
+ * the options the configuration gives it).
+ */
+export type SwitchTarget =
+  | Provider
+  | { provider: string; options?: Record<string, unknown> };
+
+export type { SwitchOptions, SwitchReport };
 
 /** Administration of channels. */
 export interface ChannelAdmin {
@@ -85,6 +120,43 @@ export interface Switchyard {
     options?: GatherOptions<Req, Res>,
   ): Promise<GatherReply<Res>[]>;
   readonly admin: ChannelAdmin;
+  /**
+   * The producer outbox: how many messages wait to be relayed and for how
+   * long, per channel, what the transport refused for good, and a wait
+   * until it is empty.
+   *
+   * @example
+   * const { depth, oldestAgeMs } = client.outbox.stats();
+   */
+  readonly outbox: OutboxAccess;
+  /**
+   * Moves the channels of this running client to another provider with no
+   * message lost. Publishes go on throughout: until the new transport is
+   * ready they go to the old one, then to the new one; consumers finish
+   * and drain what is left on the old transport for them, then go on with
+   * the new one; the old provider is closed unless it serves another part.
+   * Buckets, idempotency records and request/reply stay where they are, so
+   * exactly-once consumers keep their records.
+   *
+   * The switch is per client: other instances of the pipeline switch on
+   * their own. Groups are created on the new transport before the flip, so
+   * messages for a group consumed elsewhere wait there for it.
+   *
+   * Rejects, changing nothing, with a `CapabilityError` when the target
+   * lacks a feature in use (ordering, broadcast, delayed retry, lease
+   * extension), a `ConflictError` while another switch is under way, and
+   * whatever the target raises while preparing. Resolves with what the
+   * switch did once every consumer has left the old transport (or the
+   * drain deadline passed; see {@link SwitchReport}).
+   *
+   * @example
+   * const report = await client.switchTo({ provider: 'nats' });
+   * console.log(report.prepareMs, report.drainMs);
+   */
+  switchTo(
+    target: SwitchTarget,
+    options?: SwitchOptions,
+  ): Promise<SwitchReport>;
   /**
    * Closes subscriptions (letting in-flight work finish), then providers.
    * Idempotent.

@@ -82,6 +82,7 @@ export function countingClient(
     get admin() {
       return client.admin;
     },
+    switchTo: (target, options) => client.switchTo(target, options),
     close: async () => {},
   };
 }
