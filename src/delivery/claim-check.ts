@@ -216,14 +216,12 @@ export function withClaimCheck(
     delete: (channel) => inner.delete(channel),
 
     async publish(channel, messages) {
-      const large = messages.filter((m) => m.body.byteLength > maxPayloadBytes);
-      if (large.length === 0) return inner.publish(channel, messages);
+      const isLarge = (m: WireMessage) => m.body.byteLength > maxPayloadBytes;
+      if (!messages.some(isLarge)) return inner.publish(channel, messages);
 
       const prepared = await Promise.allSettled(
         messages.map((m) =>
-          m.body.byteLength > maxPayloadBytes
-            ? checkIn(channel, m)
-            : Promise.resolve(m),
+          isLarge(m) ? checkIn(channel, m) : Promise.resolve(m),
         ),
       );
       const sending: WireMessage[] = [];
