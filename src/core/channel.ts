@@ -46,6 +46,19 @@ export interface ChannelOptions<T> {
    * missing channel is a NotFoundError on first use.
    */
   create?: boolean;
+  /**
+   * When a publish resolves:
+   * - `transport` (the default): once the transport has stored the
+   *   message;
+   * - `outbox`: once the message is durable in the client's local outbox
+   *   (SQLite, WAL), from which a relay forwards it to the transport,
+   *   retrying while the transport is down, in order per ordering key. A
+   *   publish then goes on while the transport is unreachable; the
+   *   channel is created (or, with `create: false`, checked) by the relay
+   *   before it first sends, not by the publish. See
+   *   `SwitchyardOptions.outbox`.
+   */
+  confirm?: 'transport' | 'outbox';
 }
 
 /** Exponential backoff with jitter between attempts. */
@@ -190,9 +203,10 @@ export interface PullConsumer<T> {
 export interface Channel<T> {
   readonly name: string;
   /**
-   * Publishes one message and resolves once the transport has stored it.
-   * Throws a ValidationError (bad data, schema, attribute), a
-   * PayloadTooLargeError, or a TransportUnavailableError.
+   * Publishes one message and resolves once the transport has stored it
+   * (with `confirm: 'outbox'`, once the outbox has; the receipt's
+   * `confirmedBy` says which). Throws a ValidationError (bad data, schema,
+   * attribute), a PayloadTooLargeError, or a TransportUnavailableError.
    */
   publish(data: T, options?: PublishOptions): Promise<PublishReceipt>;
   /**

@@ -80,8 +80,19 @@ export interface PublishReceipt {
    * sequence, row id). Absent on transports that do not.
    */
   channelSequence?: number;
-  /** True when the transport recognised the id as already published. */
+  /**
+   * True when the transport recognised the id as already published.
+   * Always false under `confirmedBy: 'outbox'`: the transport has not
+   * seen the message yet.
+   */
   duplicate: boolean;
+  /**
+   * Where the publish was confirmed: `transport`, the transport stored the
+   * message; `outbox`, the message is durable in the local outbox and
+   * will be relayed (the transport has not answered yet, so there is no
+   * `channelSequence`).
+   */
+  confirmedBy: 'transport' | 'outbox';
 }
 
 /** One entry of a batch publish. */

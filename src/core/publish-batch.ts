@@ -15,6 +15,8 @@ export interface BatchSetup<T> {
   /** Makes sure the channel exists, before any entry is numbered. */
   ensure(): Promise<void>;
   send(messages: readonly WireMessage[]): Promise<TransportPublishOutcome[]>;
+  /** What the receipts say confirmed them. Default `transport`. */
+  confirmedBy?: 'transport' | 'outbox';
 }
 
 interface Ready {
@@ -78,7 +80,8 @@ async function sendChunk<T>(
       const error = new TypeError('the transport returned no outcome');
       results[index] = { ok: false, id: message.id, error };
     } else if (outcome.ok) {
-      results[index] = { ok: true, ...receipt(message, outcome) };
+      const confirmedBy = setup.confirmedBy ?? 'transport';
+      results[index] = { ok: true, ...receipt(message, outcome, confirmedBy) };
     } else {
       results[index] = { ok: false, id: message.id, error: outcome.error };
     }

@@ -94,10 +94,14 @@ export async function prepareMessage<T>(
   };
 }
 
-/** The receipt of a message the transport accepted with `outcome`. */
+/**
+ * The receipt of a message the transport (or, with `confirmedBy`
+ * `outbox`, the outbox) accepted with `outcome`.
+ */
 export function receipt(
   message: WireMessage,
   outcome: { channelSequence?: number; duplicate: boolean },
+  confirmedBy: PublishReceipt['confirmedBy'] = 'transport',
 ): PublishReceipt {
   return {
     id: message.id,
@@ -106,6 +110,7 @@ export function receipt(
       channelSequence: outcome.channelSequence,
     }),
     duplicate: outcome.duplicate,
+    confirmedBy,
   };
 }
 

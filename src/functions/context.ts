@@ -82,6 +82,9 @@ export function countingClient(
     get admin() {
       return client.admin;
     },
+    get outbox() {
+      return client.outbox;
+    },
     switchTo: (target, options) => client.switchTo(target, options),
     close: async () => {},
   };
