@@ -44,7 +44,11 @@ export async function connect(
     instanceId: started.instanceId,
   });
 
-  return createSwitchyard(started);
+  const { claimCheck } = started.config;
+  return createSwitchyard({
+    ...started,
+    ...(claimCheck !== undefined && { claimCheck }),
+  });
 }
 
 /** The providers a configuration selects, started. */

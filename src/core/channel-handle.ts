@@ -120,8 +120,12 @@ class ChannelHandle<T> implements Channel<T> {
       ordered: setup.ordered,
       // Read at each publish: the channels may switch provider.
       get maxPayloadBytes() {
-        return runtime.capabilities('channels').maxPayloadBytes;
+        return (
+          runtime.claimCheckMaxBytes ??
+          runtime.capabilities('channels').maxPayloadBytes
+        );
       },
+      claimCheck: runtime.claimCheckMaxBytes !== undefined,
       publisherId: runtime.instanceId,
       nextSequence: () => runtime.nextSequence(setup.channel),
     };

@@ -3,6 +3,7 @@
  * providers chosen for each part.
  */
 import { randomUUID } from 'node:crypto';
+import { claimCheckLayer } from '../delivery/claim-check-layer.ts';
 import { outboxAccess } from '../delivery/outbox-client.ts';
 import {
   DEFAULT_DRAIN_CHECK_MS,
@@ -58,11 +59,23 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
   checkOptions(options);
   const logger = options.logger ?? silentLogger;
   const instanceId = options.instanceId ?? randomUUID();
+  const claimCheck =
+    options.claimCheck === undefined
+      ? undefined
+      : claimCheckLayer(
+          options.claimCheck,
+          options.parts?.objects ?? options.provider,
+          logger.child({ instanceId }),
+        );
   const runtime = createRuntime({
     instanceId,
     logger: logger.child({ instanceId }),
     provider: options.provider,
     ...(options.parts !== undefined && { parts: options.parts }),
+    ...(claimCheck !== undefined && {
+      claimCheckMaxBytes: claimCheck.maxBytes,
+      wrapChannels: claimCheck.wrap,
+    }),
     ...(options.outbox !== undefined && { outbox: options.outbox }),
   });
   const requests = createRequestHandle(runtime);

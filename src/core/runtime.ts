@@ -52,6 +52,11 @@ export interface Closable {
 export interface Runtime {
   readonly instanceId: string;
   readonly logger: Logger;
+  /**
+   * The largest body a publish accepts when a claim check carries bodies
+   * over the provider's limit; undefined without a claim check.
+   */
+  readonly claimCheckMaxBytes?: number;
   /** The provider chosen for `part`. */
   provider(part: Part): Provider;
   capabilities(part: Part): Capabilities;
@@ -82,6 +87,8 @@ export interface RuntimeOptions {
   logger: Logger;
   provider: Provider;
   parts?: Partial<Record<Part, Provider>>;
+  /** See {@link Runtime.claimCheckMaxBytes}. */
+  claimCheckMaxBytes?: number;
   /** Settings of the producer outbox; default ones when absent. */
   outbox?: OutboxSettings;
   /**
@@ -146,6 +153,9 @@ export function createRuntime(options: RuntimeOptions): OwnedRuntime {
   return {
     instanceId: options.instanceId,
     logger: options.logger,
+    ...(options.claimCheckMaxBytes !== undefined && {
+      claimCheckMaxBytes: options.claimCheckMaxBytes,
+    }),
     get outbox(): ClientOutbox {
       outbox ??= createClientOutbox({
         settings: options.outbox,

@@ -1,9 +1,10 @@
 /** The client: one handle on channels, buckets and request/reply. */
-import type { SwitchOptions, SwitchReport } from '../delivery/switching.ts';
+import type { ClaimCheckSetting } from '../delivery/claim-check-options.ts';
 import type {
   OutboxAccess,
   OutboxSettings,
 } from '../delivery/outbox-client.ts';
+import type { SwitchOptions, SwitchReport } from '../delivery/switching.ts';
 import type { Capabilities } from './capabilities.ts';
 import type { Channel, ChannelOptions } from './channel.ts';
 import type { KvBucket, KvOptions } from './kv.ts';
@@ -36,6 +37,12 @@ export interface SwitchyardOptions {
   logger?: Logger;
   /** Unique id of this instance; default a random one. */
   instanceId?: string;
+  /**
+   * Carry bodies larger than the channels provider takes as objects in
+   * this bucket of the objects provider (see `src/delivery/claim-check.ts`).
+   * Default: none, and such a body is a PayloadTooLargeError.
+   */
+  claimCheck?: ClaimCheckSetting;
   /**
    * The producer outbox of channels published with `confirm: 'outbox'`:
    * its file (default `.switchyard/outbox.db`) and relay settings. The
