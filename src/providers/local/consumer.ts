@@ -11,7 +11,7 @@ import type {
 } from '../../core/provider.ts';
 import { type Closable, channelTopic, type LocalContext } from './context.ts';
 import type { ConsumerRef, Leases, Taken } from './leases.ts';
-import { toWireMessage } from './messages.ts';
+import { readMessageRow } from './messages.ts';
 import { closed, conflict, read } from './support.ts';
 import { Backoff } from './wakeups.ts';
 
@@ -25,9 +25,12 @@ export const MAX_FETCH = 1000;
  * is stale (it was settled already, or its lease expired and the message
  * was handed out again) does nothing: the newer delivery stays, and its
  * holder decides. Extending such a lease throws a ConflictError, so that
- * its holder learns it lost the message. Closing returns the deliveries this
- * consumer still holds to the channel at once (their attempt counts
- * stand); closing a broadcast consumer removes it.
+ * its holder learns it lost the message. A row that cannot be read as a
+ * message (its attributes column is not a JSON object of strings) is
+ * dead-lettered with the reason by the fetch that takes it, and never
+ * returned. Closing returns the deliveries this consumer still holds to
+ * the channel at once (their attempt counts stand); closing a broadcast
+ * consumer removes it.
  */
 export class LocalConsumer implements TransportConsumer, Closable {
   readonly ref: ConsumerRef;
@@ -123,12 +126,39 @@ export class LocalConsumer implements TransportConsumer, Closable {
 
   async #take(limit: number): Promise<TransportDelivery[]> {
     const leaseMs = this.#spec.leaseMs;
-    const taken = await this.#context.writer.run('fetch', () =>
-      this.#leases.take(this.ref, limit, leaseMs),
-    );
-    return taken.map((item) => {
+    const unreadable: { id: string; reason: string }[] = [];
+    const taken = await this.#context.writer.run('fetch', () => {
+      const readable: { item: Taken; message: WireMessage }[] = [];
+      for (const item of this.#leases.take(this.ref, limit, leaseMs)) {
+        const read = readMessageRow(item.row, this.ref.channel);
+        if (read.ok) {
+          readable.push({ item, message: read.message });
+          continue;
+        }
+        // A row no delivery can carry is dead-lettered in the same
+        // transaction that took it, so it never blocks the rows after it.
+        const delivery = {
+          seq: item.row.seq,
+          token: item.token,
+          attempt: item.attempt,
+        };
+        this.#leases.deadLetter(this.ref, delivery, read.message, read.reason);
+        unreadable.push({ id: item.row.id, reason: read.reason });
+      }
+      return readable;
+    });
+
+    for (const { id, reason } of unreadable) {
+      this.#context.logger.error('dead-lettered a row that cannot be read', {
+        channel: this.ref.channel,
+        consumer: this.ref.name,
+        messageId: id,
+        reason,
+      });
+    }
+    return taken.map(({ item, message }) => {
       this.#held.set(item.row.seq, item.token);
-      return new LocalDelivery(this, item);
+      return new LocalDelivery(this, item, message);
     });
   }
 
@@ -163,12 +193,12 @@ class LocalDelivery implements TransportDelivery {
   readonly #consumer: LocalConsumer;
   readonly #token: number;
 
-  constructor(consumer: LocalConsumer, taken: Taken) {
+  constructor(consumer: LocalConsumer, taken: Taken, message: WireMessage) {
     this.#consumer = consumer;
     this.#token = taken.token;
     this.attempt = taken.attempt;
     this.channelSequence = taken.row.seq;
-    this.message = toWireMessage(taken.row, consumer.ref.channel);
+    this.message = message;
   }
 
   ack(): Promise<void> {
