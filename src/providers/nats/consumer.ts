@@ -38,10 +38,10 @@ import type { NatsContext } from './connection.ts';
 import { deadLetter } from './dead-letters.ts';
 import { API_CODES, apiCode, closed, natsError, notFound } from './errors.ts';
 import {
-  fromNats,
   type HeaderPairs,
   headersOf,
   REPLAY_GROUP_HEADER,
+  readNats,
 } from './messages.ts';
 import { BROADCAST_DESCRIPTION, type ChannelStreams } from './streams.ts';
 
@@ -125,6 +125,10 @@ export function consumerConfig(
  * messages this consumer received but never handed out back at once;
  * those handed out and not settled come back when their lease expires.
  * Closing a broadcast consumer deletes it from the server.
+ *
+ * A message whose headers declare a CloudEvent that is not a valid 1.0
+ * event (see `readNats`) is dead-lettered with the reason as it arrives,
+ * never handed out.
  *
  * A replayed dead letter reaches every consumer of the channel; each
  * consumer other than the group it is replayed to acknowledges it at once
@@ -376,7 +380,35 @@ export class NatsConsumer implements TransportConsumer {
       delivery.release();
       return;
     }
+    if (delivery.problem !== undefined) {
+      this.#reject(delivery, delivery.problem);
+      return;
+    }
     this.#buffer.push(delivery);
+  }
+
+  /**
+   * Dead-letters a message whose envelope cannot be read, without
+   * handing it out; if that fails, it comes back when its lease lapses
+   * and is dead-lettered then.
+   */
+  #reject(delivery: NatsDelivery, problem: string): void {
+    const { channel } = this.names;
+    const reason = `message ${delivery.channelSequence} of channel '${channel}' is not a valid CloudEvents message: ${problem}`;
+    const fields = {
+      channel,
+      group: this.spec.name,
+      sequence: delivery.channelSequence,
+      reason,
+    };
+    delivery.deadLetter(reason).then(
+      () => this.#ctx.logger.error('dead-lettered a malformed message', fields),
+      (error: unknown) =>
+        this.#ctx.logger.warn('could not dead-letter a malformed message', {
+          ...fields,
+          error: String(error),
+        }),
+    );
   }
 
   /** A status of a pull request: 404, 408 and 409 end it, 503 too. */
@@ -512,16 +544,21 @@ export class NatsDelivery implements TransportDelivery {
   readonly #reply: string;
   #extending: NodeJS.Timeout | undefined;
 
+  /** What is wrong with the message's envelope, if anything. */
+  readonly problem: string | undefined;
+
   constructor(consumer: NatsConsumer, msg: Msg, headers: HeaderPairs) {
     const info = parseAckSubject(msg.reply!);
     this.#consumer = consumer;
     this.#reply = msg.reply!;
     this.attempt = info.deliveryCount;
     this.channelSequence = info.streamSequence;
-    this.message = fromNats(consumer.names.channel, headers, msg.data, {
+    const read = readNats(consumer.names.channel, headers, msg.data, {
       seq: info.streamSequence,
       storedAt: info.storedAt,
     });
+    this.message = read.message;
+    this.problem = read.problem;
   }
 
   ack(): Promise<void> {

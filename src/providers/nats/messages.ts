@@ -12,7 +12,10 @@
  * is read with defaults: the id is its `Nats-Msg-Id`, else its stream
  * sequence; the content type its `content-type` header, else
  * `application/json`; `publishedAt` the time the stream stored it; the
- * publisher `nats`; the sequence its stream sequence.
+ * publisher `nats`; the sequence its stream sequence. A message whose
+ * headers declare a CloudEvent (a `ce-specversion` header) is not a
+ * plain one: it must be a valid CloudEvents 1.0 event in binary mode, or
+ * it is dead-lettered with what is wrong (`readNats`).
  */
 import { type Msg, type MsgHdrs, MsgHdrsImpl } from '@nats-io/transport-node';
 import type { WireMessage } from '../../core/message.ts';
@@ -167,8 +170,10 @@ export function parseHeaderBlock(block: Uint8Array): [string, string][] {
 
 /** The fields of a message the `ce-*` headers set. */
 interface Fields {
+  specversion?: string;
   id?: string;
   source?: string;
+  type?: string;
   time?: string;
   sequence?: string;
   publisherid?: string;
@@ -188,6 +193,23 @@ export function fromNats(
   body: Uint8Array,
   position: StoredPosition,
 ): WireMessage {
+  return readNats(channel, headers, body, position).message;
+}
+
+/**
+ * What {@link fromNats} reads, and what is wrong with the envelope when
+ * the headers declare a CloudEvent (`ce-specversion`) that is not a valid
+ * 1.0 event in binary mode: another specversion, or no `ce-id`,
+ * `ce-source` or `ce-type`. Such a message is not read with defaults, as
+ * a plain message is, since its attributes would be misread: a consumer
+ * dead-letters it with the problem.
+ */
+export function readNats(
+  channel: string,
+  headers: HeaderPairs,
+  body: Uint8Array,
+  position: StoredPosition,
+): { message: WireMessage; problem?: string } {
   const fields: Fields = {};
   const attributes: Record<string, string> = {};
   let msgId: string | undefined;
@@ -195,11 +217,17 @@ export function fromNats(
   for (const [key, value] of headers) {
     const name = key.toLowerCase();
     switch (name) {
+      case 'ce-specversion':
+        fields.specversion = value;
+        break;
       case 'ce-id':
         fields.id = decodeValue(value);
         break;
       case 'ce-source':
         fields.source = decodeValue(value);
+        break;
+      case 'ce-type':
+        fields.type = decodeValue(value);
         break;
       case 'ce-time':
         fields.time = decodeValue(value);
@@ -249,7 +277,23 @@ export function fromNats(
     message.traceparent = fields.traceparent;
   }
   if (fields.tracestate !== undefined) message.tracestate = fields.tracestate;
-  return message;
+  const problem = envelopeProblem(fields);
+  return problem === undefined ? { message } : { message, problem };
+}
+
+/** What is wrong with the CloudEvents headers of `fields`, if any. */
+function envelopeProblem(fields: Fields): string | undefined {
+  const { specversion } = fields;
+  if (specversion === undefined) return undefined;
+  if (specversion !== '1.0') {
+    return `its ce-specversion header is ${JSON.stringify(specversion)}, and only CloudEvents 1.0 is read`;
+  }
+  for (const name of ['id', 'source', 'type'] as const) {
+    if (!fields[name]) {
+      return `its headers declare CloudEvents 1.0 but have no ce-${name}`;
+    }
+  }
+  return undefined;
 }
 
 /**
