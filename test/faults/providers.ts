@@ -22,6 +22,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll } from 'vitest';
 import { createSwitchyard } from '../../src/core/client.ts';
 import type { Logger } from '../../src/core/logger.ts';
+import type { WireMessage } from '../../src/core/message.ts';
 import type {
   IdempotencyRecord,
   IdempotencyStore,
@@ -33,6 +34,11 @@ import { DEFAULT_IDEMPOTENCY_TABLE } from '../../src/delivery/policy.ts';
 import { createAwsProvider } from '../../src/providers/aws/index.ts';
 import { DATABASE_FILE } from '../../src/providers/local/database.ts';
 import { createLocalProvider } from '../../src/providers/local/index.ts';
+import {
+  MESSAGE_COLUMNS,
+  MESSAGE_PLACEHOLDERS,
+  messageParams,
+} from '../../src/providers/local/messages.ts';
 import { createNatsProvider } from '../../src/providers/nats/index.ts';
 import { plainClients } from '../aws/channel-fixtures.ts';
 import { type MotoServer, startMotoServer } from '../aws/moto.ts';
@@ -88,23 +94,34 @@ export interface FaultTarget<Raw> {
 export interface LocalRaw {
   readonly dataDir: string;
   /**
-   * Stores a row in the `messages` table of `channel`, as a publish of
-   * the provider stores it, with the columns given; the others get the
-   * values a publish would write. The channel must exist.
+   * Stores `message` in the `messages` table of `channel` in the columns
+   * a publish of the provider writes, with `columns` written over them
+   * as they are given. The channel must exist.
    */
-  insertMessage(channel: string, row: LocalRow): Promise<void>;
+  insertMessage(
+    channel: string,
+    message: WireMessage,
+    columns?: Partial<Record<LocalColumn, unknown>>,
+  ): Promise<void>;
 }
 
-/** Columns of a row of `messages`, in the provider's own form. */
-export interface LocalRow {
-  id: string;
-  body: Uint8Array;
-  content_type: string;
-  /** JSON text of the attributes, or null for none. */
-  attributes?: string | null;
-  publisher_id?: string;
-  sequence?: number;
-}
+/** The message columns of a row of `messages`. */
+export type LocalColumn = (typeof LOCAL_COLUMNS)[number];
+
+const LOCAL_COLUMNS = MESSAGE_COLUMNS.split(',').map((column) =>
+  column.trim(),
+) as readonly (
+  | 'id'
+  | 'body'
+  | 'content_type'
+  | 'attributes'
+  | 'published_at'
+  | 'publisher_id'
+  | 'sequence'
+  | 'ordering_key'
+  | 'traceparent'
+  | 'tracestate'
+)[];
 
 /** Raw access to the nats-server of the file. */
 export interface NatsRaw {
@@ -218,8 +235,8 @@ function localTarget(): FaultTarget<LocalRaw> {
 
       const raw: LocalRaw = {
         dataDir,
-        async insertMessage(channel, row) {
-          insertLocalRow(database(), channel, row);
+        async insertMessage(channel, message, columns = {}) {
+          insertLocalRow(database(), channel, message, columns);
         },
       };
       return scope(
@@ -234,11 +251,12 @@ function localTarget(): FaultTarget<LocalRaw> {
   };
 }
 
-/** Inserts `row` with the columns a publish writes. */
+/** Inserts `message` as a publish would, with `columns` over it. */
 function insertLocalRow(
   db: Database.Database,
   channel: string,
-  row: LocalRow,
+  message: WireMessage,
+  columns: Partial<Record<LocalColumn, unknown>>,
 ): void {
   const found = db
     .prepare('SELECT id FROM channels WHERE name = ?')
@@ -246,21 +264,14 @@ function insertLocalRow(
   if (found === undefined) {
     throw new Error(`channel ${channel} does not exist in the data folder`);
   }
+  const values = messageParams(message).map((value, i) => {
+    const column = LOCAL_COLUMNS[i]!;
+    return column in columns ? columns[column] : value;
+  });
   db.prepare(
-    `INSERT INTO messages (channel_id, id, body, content_type, attributes,
-       published_at, publisher_id, sequence, ordering_key, traceparent,
-       tracestate)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL)`,
-  ).run(
-    found.id,
-    row.id,
-    Buffer.from(row.body),
-    row.content_type,
-    row.attributes ?? null,
-    Date.now(),
-    row.publisher_id ?? 'raw-writer',
-    row.sequence ?? 1,
-  );
+    `INSERT INTO messages (channel_id, ${MESSAGE_COLUMNS})
+     VALUES (?, ${MESSAGE_PLACEHOLDERS})`,
+  ).run(found.id, ...values);
 }
 
 function natsTarget(server: () => NatsTestServer): FaultTarget<NatsRaw> {
