@@ -34,6 +34,8 @@ export interface RunOptions {
 /** A running child, for commands that run until stopped. */
 export interface RunningCli {
   readonly process: ChildProcess;
+  /** Resolves with the result once it exits by itself. */
+  readonly result: Promise<CliResult>;
   /** Resolves once stdout holds `text`. */
   waitForOutput(text: string): Promise<void>;
   /** Sends `signal` and resolves with the result once it exits. */
@@ -70,6 +72,7 @@ export class CliFixture {
     const { child, output, result } = await this.#spawn(args, options);
     return {
       process: child,
+      result,
       waitForOutput: (text) =>
         new Promise<void>((resolve, reject) => {
           const look = () => {

@@ -5,6 +5,11 @@ import { defineCommand } from '../command.ts';
 import { CommandError } from '../errors.ts';
 import { plural } from '../format.ts';
 import { startProgress } from '../progress.ts';
+import {
+  type Control,
+  DEFAULT_CONTROL_PATH,
+  listenForControl,
+} from './dev-control.ts';
 import { DEFAULT_PIPELINE, loadPipeline } from './dev-pipeline.ts';
 import {
   type CheckOutcome,
@@ -49,6 +54,11 @@ export const devCommand = defineCommand({
       value: 'MS',
       description: `with --until-idle, give up after MS (default ${DEFAULT_IDLE_TIMEOUT_MS})`,
     },
+    control: {
+      type: 'string',
+      value: 'PATH',
+      description: `socket that switchyard switch talks to (default ${DEFAULT_CONTROL_PATH})`,
+    },
   },
   async run({ options, output, logger, signal, client }) {
     const file = options.string('pipeline') ?? DEFAULT_PIPELINE;
@@ -69,6 +79,11 @@ export const devCommand = defineCommand({
     output.note(
       `running ${pipeline.name} on ${provider}: ${plural(pipeline.functions.length, 'function')}, ${plural(pipeline.producers.length, 'producer')}; Ctrl-C stops`,
     );
+    const control = await openControl(
+      options.string('control') ?? DEFAULT_CONTROL_PATH,
+      sy,
+      output,
+    );
 
     const progress =
       !output.json || process.stderr.isTTY
@@ -82,6 +97,7 @@ export const devCommand = defineCommand({
       failure = error;
     } finally {
       progress?.stop();
+      await control?.close();
     }
     await running.stop();
 
@@ -89,7 +105,11 @@ export const devCommand = defineCommand({
     const check = complete
       ? await runCheck(pipeline, sy)
       : skipped('stopped before the channels were drained');
-    const summary = summarize(running.stats(), { provider, ended }, check);
+    const summary = summarize(
+      running.stats(),
+      { provider: sy.providerName('channels'), ended },
+      check,
+    );
     printSummary(output, summary);
 
     if (failure !== undefined) throw failure;
@@ -104,6 +124,34 @@ export const devCommand = defineCommand({
     }
   },
 });
+
+/**
+ * Listens for `switchyard switch`; a socket another run holds is a
+ * warning, not a failure, since the pipeline runs without it.
+ */
+async function openControl(
+  path: string,
+  sy: Switchyard,
+  output: Parameters<typeof printSummary>[0],
+): Promise<Control | undefined> {
+  try {
+    return await listenForControl(path, sy, ({ request, reply }) => {
+      const to = request.switchTo.provider;
+      if (reply.ok) {
+        const { report } = reply;
+        output.note(
+          `switched channels ${report.from} -> ${report.to}: publishes moved after ${report.prepareMs} ms, old transport drained in ${report.drainMs} ms`,
+        );
+      } else {
+        output.warn(`could not switch to ${to}: ${reply.error.message}`);
+      }
+    });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    output.warn(`switchyard switch will not reach this run: ${reason}`);
+    return undefined;
+  }
+}
 
 /** Resolves with `idle` once drained (with `untilIdle`) or `stopped`. */
 async function waitForEnd(

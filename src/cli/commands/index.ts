@@ -24,10 +24,12 @@ import {
   objectsRmCommand,
 } from './objects.ts';
 import { publishCommand } from './publish.ts';
+import { switchCommand } from './switch.ts';
 
 /** The commands of `switchyard`. */
 export const COMMANDS: readonly Command[] = [
   devCommand,
+  switchCommand,
   publishCommand,
   consumeCommand,
   kvGetCommand,
