@@ -2,11 +2,10 @@
  * Factories of the local provider's tests: messages, temporary data
  * folders, and child processes that share a data folder with the test.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { WireMessage } from '../../src/core/message.ts';
 import type {
   ChannelTransport,
@@ -17,7 +16,7 @@ import {
   createLocalProvider,
   type LocalProviderOptions,
 } from '../../src/providers/local/index.ts';
-import { eventually } from '../../src/testkit/helpers.ts';
+import { startReportingChild } from '../support/children.ts';
 
 const CHILD = join(import.meta.dirname, 'child.ts');
 
@@ -131,45 +130,6 @@ export class Fixture {
 }
 
 function startChild(role: string, dataDir: string, args: string[]): Child {
-  const child = spawn(process.execPath, [CHILD, role, dataDir, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const events: Record<string, unknown>[] = [];
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => {
-    stderr += String(chunk);
-  });
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    events.push(JSON.parse(line));
-  });
-  const exited = new Promise<void>((resolve) =>
-    child.once('exit', () => resolve()),
-  );
-
-  return {
-    process: child,
-    events,
-    next: (field, timeoutMs = 15_000) =>
-      eventually(
-        () => {
-          const event = events.find((e) => field in e);
-          if (event !== undefined) return event;
-          if (child.exitCode !== null) {
-            throw new Error(`child ${role} exited: ${stderr}`);
-          }
-          return false;
-        },
-        {
-          timeoutMs,
-          intervalMs: 10,
-          message: `child ${role} reporting ${field}`,
-        },
-      ),
-    kill: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        process.kill(child.pid!, 'SIGKILL');
-      }
-      await exited;
-    },
-  };
+  const child = startReportingChild(CHILD, [role, dataDir, ...args], role);
+  return { ...child, events: child.reports };
 }
