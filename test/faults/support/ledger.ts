@@ -1,0 +1,95 @@
+/**
+ * The bookkeeping of a fault test: a producer that publishes steadily and
+ * re-sends what failed under the same id, and the checks every case
+ * makes on what was confirmed and what was handled (lost, repeated).
+ */
+import { sleep } from '../../../src/delivery/sleep.ts';
+
+/** Options of {@link publishSteadily}. */
+export interface SteadyPublishing {
+  /** Messages to publish; `Infinity` publishes until `signal` aborts. */
+  count: number;
+  /** Id of message `n` (from 0). Default `m{n}`. */
+  id?: (n: number) => string;
+  /** Pause after each confirmed publish, in ms. Default 0. */
+  periodMs?: number;
+  /** Pause before a failed publish is sent again, in ms. Default 100. */
+  retryMs?: number;
+  /** Publishes under way at once, each on its own message. Default 1. */
+  lanes?: number;
+  /** Called once per message, when its publish resolved. */
+  onConfirmed?: (id: string, n: number) => void;
+  /** Called on every failed attempt, before it is sent again. */
+  onFailed?: (id: string, error: unknown) => void;
+  /** Stops taking new messages; a message under way is finished. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Publishes messages 0 to `count - 1` with `publish`, each until it
+ * resolves: a failed attempt is sent again under the same id, as a
+ * producer that wants its message through does, so a transport that
+ * stored it after all drops the re-send (dedup window) or delivers it
+ * twice (at-least-once). Resolves when every message was confirmed or
+ * `signal` aborted.
+ *
+ * @example
+ * ```ts
+ * await publishSteadily((id, n) => channel.publish({ n }, { id }), {
+ *   count: 300,
+ *   periodMs: 10,
+ *   onConfirmed: (id) => confirmed.push(id),
+ * });
+ * ```
+ */
+export async function publishSteadily(
+  publish: (id: string, n: number) => Promise<unknown>,
+  options: SteadyPublishing,
+): Promise<void> {
+  const idOf = options.id ?? ((n: number) => `m${n}`);
+  const retryMs = options.retryMs ?? 100;
+  let next = 0;
+
+  const lane = async (): Promise<void> => {
+    while (next < options.count && !options.signal?.aborted) {
+      const n = next++;
+      const id = idOf(n);
+      for (;;) {
+        try {
+          await publish(id, n);
+          options.onConfirmed?.(id, n);
+          break;
+        } catch (error) {
+          options.onFailed?.(id, error);
+          await sleep(retryMs);
+        }
+      }
+      if (options.periodMs) await sleep(options.periodMs);
+    }
+  };
+
+  const lanes = Math.max(1, options.lanes ?? 1);
+  await Promise.all(Array.from({ length: lanes }, lane));
+}
+
+/** How many times each id occurs in `ids`. */
+export function tally(ids: Iterable<string>): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
+  return counts;
+}
+
+/** The ids of `expected` that `seen` lacks, in the order expected. */
+export function missing(
+  expected: Iterable<string>,
+  seen: ReadonlySet<string> | ReadonlyMap<string, unknown>,
+): string[] {
+  return [...expected].filter((id) => !seen.has(id));
+}
+
+/** The ids counted more than once, with their counts. */
+export function repeated(
+  counts: ReadonlyMap<string, number>,
+): [string, number][] {
+  return [...counts].filter(([, count]) => count > 1);
+}
