@@ -108,4 +108,21 @@ export type {
   Switchyard,
   SwitchyardOptions,
 } from './core/switchyard.ts';
+export {
+  type DrainedOptions,
+  type FailedMessage,
+  isPermanentRefusal,
+  type Outbox,
+  type OutboxChannelStats,
+  type OutboxOptions,
+  type OutboxSend,
+  type OutboxStats,
+  openOutbox,
+} from './delivery/outbox.ts';
+export {
+  DEFAULT_OUTBOX_PATH,
+  type OutboxAccess,
+  type OutboxSettings,
+} from './delivery/outbox-client.ts';
+export { inspectOutbox } from './delivery/outbox-stats.ts';
 export * from './functions/index.ts';

@@ -44,10 +44,11 @@ export async function connect(
     instanceId: started.instanceId,
   });
 
-  const { claimCheck } = started.config;
+  const { claimCheck, outbox } = started.config;
   return createSwitchyard({
     ...started,
     ...(claimCheck !== undefined && { claimCheck }),
+    ...(outbox !== undefined && { outbox }),
   });
 }
 

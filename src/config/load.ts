@@ -17,7 +17,11 @@
  * - `SWITCHYARD_CLAIM_CHECK_BUCKET`, `SWITCHYARD_CLAIM_CHECK_PREFIX`,
  *   `SWITCHYARD_CLAIM_CHECK_MAX_BYTES`: the claim check's `bucket`,
  *   `prefix` and `maxBytes`; a prefix or size without a bucket in the file
- *   or the environment is a ConfigurationError.
+ *   or the environment is a ConfigurationError;
+ * - `SWITCHYARD_OUTBOX_<SETTING>`: one setting of the producer outbox in
+ *   upper snake case (`SWITCHYARD_OUTBOX_PATH`,
+ *   `SWITCHYARD_OUTBOX_CLOSE_TIMEOUT_MS`...); its backoff is set in the
+ *   file only.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -125,8 +129,10 @@ function applyEnvironment(
     ...(config.claimCheck !== undefined && {
       claimCheck: { ...config.claimCheck },
     }),
+    ...(config.outbox !== undefined && { outbox: { ...config.outbox } }),
   };
   applyClaimCheck(merged, env);
+  applyOutbox(merged, env);
 
   for (const part of PARTS) {
     const value = env[`SWITCHYARD_${part.toUpperCase()}_PROVIDER`];
@@ -144,6 +150,23 @@ function applyEnvironment(
     }
   }
   return merged;
+}
+
+/** The outbox's settings from the environment, over the file's. */
+function applyOutbox(
+  merged: SwitchyardConfig,
+  env: Record<string, string | undefined>,
+): void {
+  const prefix = 'SWITCHYARD_OUTBOX_';
+  const settings: Record<string, unknown> = { ...merged.outbox };
+  let changed = false;
+  for (const [variable, value] of Object.entries(env)) {
+    if (!variable.startsWith(prefix) || value === undefined) continue;
+    const setting = camelCase(variable.slice(prefix.length));
+    settings[setting] = setting === 'path' ? value : readValue(value);
+    changed = true;
+  }
+  if (changed) merged.outbox = settings as SwitchyardConfig['outbox'];
 }
 
 /** The claim check's settings from the environment, over the file's. */

@@ -17,6 +17,11 @@
  * takes as an object in `bucket` of the objects provider (see
  * `src/delivery/claim-check.ts`); `prefix` (default `claim-check/`) and
  * `maxBytes` (default 33554432) are checked by `resolveClaimCheck`.
+ *
+ * `outbox` sets the producer outbox of channels published with
+ * `confirm: 'outbox'` (see `src/delivery/outbox-client.ts`): `path`
+ * (default `.switchyard/outbox.db`), `batchSize`, `concurrency`, `leaseMs`,
+ * `pollIntervalMs`, `synchronous`, `closeTimeoutMs` and `backoff`.
  */
 import { z } from 'zod';
 import { ConfigurationError } from '../core/errors.ts';
@@ -54,6 +59,25 @@ const schema = z.strictObject({
       bucket: z.string(),
       prefix: z.string().optional(),
       maxBytes: z.number().int().positive().optional(),
+    })
+    .optional(),
+  outbox: z
+    .strictObject({
+      path: z.string().min(1).optional(),
+      batchSize: z.number().int().min(1).optional(),
+      concurrency: z.number().int().min(1).optional(),
+      leaseMs: z.number().min(100).optional(),
+      pollIntervalMs: z.number().min(1).optional(),
+      synchronous: z.enum(['full', 'normal']).optional(),
+      closeTimeoutMs: z.number().min(0).optional(),
+      backoff: z
+        .strictObject({
+          initialDelayMs: z.number().min(0).optional(),
+          maxDelayMs: z.number().min(0).optional(),
+          multiplier: z.number().min(1).optional(),
+          jitter: z.enum(['full', 'none']).optional(),
+        })
+        .optional(),
     })
     .optional(),
 });
@@ -94,8 +118,16 @@ export function parseConfig(
 }
 
 function knownKeys(path: readonly PropertyKey[]): string {
-  if (path.length === 0) return 'provider, parts, providers, claimCheck';
+  if (path.length === 0) {
+    return 'provider, parts, providers, claimCheck, outbox';
+  }
   if (path[0] === 'claimCheck') return 'bucket, prefix, maxBytes';
+  if (path[0] === 'outbox' && path[1] === 'backoff') {
+    return 'initialDelayMs, maxDelayMs, multiplier, jitter';
+  }
+  if (path[0] === 'outbox') {
+    return 'path, batchSize, concurrency, leaseMs, pollIntervalMs, synchronous, closeTimeoutMs, backoff';
+  }
   return PARTS.join(', ');
 }
 

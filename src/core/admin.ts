@@ -11,7 +11,8 @@ import type { ChannelAdmin } from './switchyard.ts';
 /**
  * The admin of `runtime`'s channels. Every call but `list` rejects with a
  * `ValidationError` for a bad name and a `NotFoundError` for a channel
- * that does not exist.
+ * that does not exist. `stats` adds the channel's figures in the client's
+ * producer outbox (`outbox`) when there is an outbox file.
  *
  * @example
  * const { depth } = await client.admin.stats('kv-events');
@@ -53,7 +54,9 @@ export function createChannelAdmin(runtime: Runtime): ChannelAdmin {
       await (await existing(channel)).deleteConsumer(channel, name);
     },
     async stats(channel) {
-      return (await existing(channel)).stats(channel);
+      const stats = await (await existing(channel)).stats(channel);
+      const outbox = runtime.outbox.channelStats(channel);
+      return outbox === undefined ? stats : { ...stats, outbox };
     },
     async deadLetters(channel, options) {
       return (await existing(channel)).deadLetters(channel, options);

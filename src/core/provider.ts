@@ -238,6 +238,14 @@ export interface ChannelStats {
   deadLettered: number;
   /** Per consumer: messages not yet acknowledged (lag) and in flight. */
   consumers: Record<string, { lag: number; inFlight: number }>;
+  /**
+   * The channel's messages in the client's producer outbox, not yet on
+   * the transport: how many, the age of the oldest in ms (0 when none),
+   * and how many the transport refused for good. Set by
+   * `client.admin.stats` when the client has an outbox file; never by a
+   * provider.
+   */
+  outbox?: { depth: number; oldestAgeMs: number; failed: number };
 }
 
 /** A message that could not be handled, kept with why. */

@@ -24,6 +24,7 @@ import {
   type FailedMessage,
   OUTBOX_CLOSE_TIMEOUT_MS,
   type Outbox,
+  type OutboxChannelStats,
   type OutboxStats,
   openOutbox,
 } from './outbox.ts';
@@ -91,6 +92,11 @@ export interface ClientOutbox extends OutboxAccess {
   open(): Outbox;
   /** The outbox if opened, or if its file exists (then opened). */
   existing(): Outbox | undefined;
+  /**
+   * The figures of `channel` in the outbox (zeros when it has none
+   * there), or undefined when there is no outbox file.
+   */
+  channelStats(channel: string): OutboxChannelStats | undefined;
   /**
    * Records how channel `channel` is made to exist on the transport; the
    * relay awaits it before sending on that channel.
@@ -180,6 +186,11 @@ export function createClientOutbox(context: ClientOutboxContext): ClientOutbox {
     },
     stats() {
       return outbox?.stats() ?? inspectOutbox(path);
+    },
+    channelStats(channel) {
+      if (outbox === undefined && !existsSync(path)) return undefined;
+      const figures = (outbox?.stats() ?? inspectOutbox(path)).channels;
+      return figures[channel] ?? { depth: 0, oldestAgeMs: 0, failed: 0 };
     },
     failed(options) {
       return existing()?.failed(options) ?? [];

@@ -76,7 +76,7 @@ export const channelsCreateCommand = defineCommand({
 export const channelsStatsCommand = defineCommand({
   name: 'channels stats',
   args: '<channel>',
-  summary: 'Show depth, in flight, dead letters and lag per group',
+  summary: 'Show depth, in flight, dead letters, lag per group and the outbox',
   async run({ args, output, client }) {
     const [channel] = args as [string];
     const stats = await (await client()).admin.stats(channel);
@@ -139,6 +139,13 @@ function printStats(output: Output, channel: string, stats: ChannelStats) {
   output.line(`depth          ${stats.depth}`);
   output.line(`in flight      ${stats.inFlight}`);
   output.line(`dead-lettered  ${stats.deadLettered}`);
+  if (stats.outbox !== undefined) {
+    const { depth, oldestAgeMs, failed } = stats.outbox;
+    const oldest = depth === 0 ? '' : `, oldest ${oldestAgeMs} ms old`;
+    output.line(
+      `outbox         ${plural(depth, 'message')} waiting${oldest}, ${failed} refused`,
+    );
+  }
   const rows = Object.entries(stats.consumers).map(([name, c]) => [
     name,
     String(c.lag),
