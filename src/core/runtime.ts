@@ -224,10 +224,11 @@ export function createRuntime(options: RuntimeOptions): OwnedRuntime {
           { field: 'provider', value: next.name },
         );
       }
+      // Publishes confirmed by the outbox wait there until the flip.
       const report = await channels.switchTo(
         sideOf(next),
         switchOptions,
-        hooks,
+        hooks ?? { hold: () => this.outbox.hold() },
       );
 
       const stillUsed = PARTS_BESIDES_CHANNELS.some(

@@ -26,7 +26,10 @@ import { errorFields } from './errors.ts';
 /** What is left of a consumer's share of the old transport. */
 export interface DrainOutcome {
   drained: boolean;
-  /** Messages pending or in flight when the drain ended; 0 when drained. */
+  /**
+   * Messages pending or in flight when the drain ended: 0 when drained, -1
+   * when the old transport could not say.
+   */
   left: number;
 }
 
@@ -37,8 +40,8 @@ interface Draining {
   outstanding: number;
   /** When the transport last reported nothing left, if it did. */
   quietSince: number | undefined;
-  /** The last figure the transport reported. */
-  left: number;
+  /** The last figure the transport reported, if it did. */
+  left: number | undefined;
   /** How long it must report nothing left. */
   checkMs: number;
   finish(outcome: DrainOutcome): void;
@@ -59,6 +62,7 @@ export class SwitchingConsumer implements TransportConsumer {
   #active: TransportConsumer;
   #prepared: TransportConsumer | undefined;
   #draining: Draining | undefined;
+  #lastDrain: Promise<DrainOutcome> | undefined;
   #checking: Promise<void> | undefined;
   #closed = false;
 
@@ -116,28 +120,46 @@ export class SwitchingConsumer implements TransportConsumer {
     this.#prepared = undefined;
     if (prepared === undefined) return;
 
+    const leaving = this.#active;
+    this.#active = prepared;
+    this.drainFrom(leaving, current, checkMs);
+  }
+
+  /**
+   * Makes fetches drain `consumer`, open on `transport` (the transport
+   * being left), before they go to the current one.
+   */
+  drainFrom(
+    consumer: TransportConsumer,
+    transport: ChannelTransport,
+    checkMs: number,
+  ): void {
+    if (this.#draining !== undefined) {
+      throw new Error('a consumer drains one transport at a time');
+    }
     let finish!: (outcome: DrainOutcome) => void;
     const finished = new Promise<DrainOutcome>((resolve) => {
       finish = resolve;
     });
+    this.#lastDrain = finished;
     this.#draining = {
-      transport: current,
-      consumer: this.#active,
+      transport,
+      consumer,
       outstanding: 0,
       quietSince: undefined,
-      left: 0,
+      left: undefined,
       checkMs,
       finish,
       finished,
     };
-    this.#active = prepared;
   }
 
-  /** Resolves when the consumer no longer takes from the old transport. */
+  /**
+   * Resolves when the consumer no longer takes from the old transport of
+   * its latest drain, with how that drain ended.
+   */
   drained(): Promise<DrainOutcome> {
-    return (
-      this.#draining?.finished ?? Promise.resolve({ drained: true, left: 0 })
-    );
+    return this.#lastDrain ?? Promise.resolve({ drained: true, left: 0 });
   }
 
   /**
@@ -197,18 +219,8 @@ export class SwitchingConsumer implements TransportConsumer {
       draining.quietSince = undefined;
       return;
     }
-    let left: number;
-    try {
-      const consumers = await draining.transport.consumers(this.spec.channel);
-      const info = consumers.find((c) => c.name === this.spec.name);
-      left = info === undefined ? 0 : info.pending + info.inFlight;
-    } catch (error) {
-      this.#logger.warn(
-        'could not read what is left on the transport being left; still draining',
-        errorFields(error),
-      );
-      return;
-    }
+    const left = await this.#left(draining.transport);
+    if (left === undefined) return;
     draining.left = left;
     if (left > 0) {
       draining.quietSince = undefined;
@@ -225,9 +237,25 @@ export class SwitchingConsumer implements TransportConsumer {
     }
   }
 
+  /** Pending and in flight for this consumer on `transport`, if known. */
+  async #left(transport: ChannelTransport): Promise<number | undefined> {
+    try {
+      const consumers = await transport.consumers(this.spec.channel);
+      const info = consumers.find((c) => c.name === this.spec.name);
+      return info === undefined ? 0 : info.pending + info.inFlight;
+    } catch (error) {
+      this.#logger.warn(
+        'could not read what is left on the transport being left',
+        errorFields(error),
+      );
+      return undefined;
+    }
+  }
+
   async #finishDrain(draining: Draining, drained: boolean): Promise<void> {
     if (this.#draining !== draining) return;
     this.#draining = undefined;
+    if (!drained) draining.left = await this.#left(draining.transport);
     try {
       await draining.consumer.close();
     } catch (error) {
@@ -236,7 +264,7 @@ export class SwitchingConsumer implements TransportConsumer {
         errorFields(error),
       );
     }
-    draining.finish({ drained, left: drained ? 0 : draining.left });
+    draining.finish({ drained, left: drained ? 0 : (draining.left ?? -1) });
   }
 }
 

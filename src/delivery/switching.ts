@@ -80,7 +80,8 @@ export interface SwitchReport {
   drained: boolean;
   /**
    * Messages left on the old transport per `channel/consumer`, when a
-   * consumer gave up at the deadline.
+   * consumer gave up at the deadline (-1 when the old transport could not
+   * say how many).
    */
   left: Record<string, number>;
 }
@@ -126,6 +127,10 @@ export class SwitchingChannels {
   >();
   readonly #consumers = new Set<SwitchingConsumer>();
   #switching: Promise<SwitchReport> | undefined;
+  /** The side being drained, from the flip until the drain ends. */
+  #leaving: { side: ChannelSide; checkMs: number } | undefined;
+  /** Consumers opened during the drain that drain the old side too. */
+  readonly #joined = new Set<SwitchingConsumer>();
   /** Resolves at the flip of the switch under way. */
   #flipped: Promise<void> | undefined;
 
@@ -215,6 +220,7 @@ export class SwitchingChannels {
         consumer.commit(previous.transport, options.drainCheckMs);
       }
       this.#current = next;
+      this.#leaving = { side: previous, checkMs: options.drainCheckMs };
       flippedAt = Date.now();
       flip();
     } catch (error) {
@@ -235,18 +241,20 @@ export class SwitchingChannels {
       ...(this.#publishing.get(previous.transport) ?? []),
     ]);
     const outcomes = await this.#drain(moving, options.drainTimeoutMs);
+    this.#leaving = undefined;
+    this.#joined.clear();
     const left: Record<string, number> = {};
-    outcomes.forEach((outcome, i) => {
+    for (const { consumer, outcome } of outcomes) {
       if (!outcome.drained) {
-        const { channel, name } = moving[i]!.spec;
+        const { channel, name } = consumer.spec;
         left[`${channel}/${name}`] = outcome.left;
       }
-    });
+    }
     const report: SwitchReport = {
       from: previous.provider.name,
       to: next.provider.name,
       channels: [...this.#specs.keys()],
-      consumers: moving.length,
+      consumers: outcomes.length,
       prepareMs: flippedAt - started,
       drainMs: Date.now() - flippedAt,
       drained: Object.keys(left).length === 0,
@@ -283,15 +291,29 @@ export class SwitchingChannels {
     }
   }
 
+  /**
+   * Waits until `consumers`, and those that joined the drain meanwhile,
+   * have drained, or the deadline passed (then they give up).
+   */
   async #drain(
     consumers: readonly SwitchingConsumer[],
     timeoutMs: number,
-  ): Promise<DrainOutcome[]> {
-    const drained = consumers.map((c) => c.drained());
-    if (!(await settledWithin(drained, timeoutMs))) {
-      await Promise.all(consumers.map((c) => c.abandon()));
+  ): Promise<{ consumer: SwitchingConsumer; outcome: DrainOutcome }[]> {
+    const deadline = Date.now() + timeoutMs;
+    let all = [...consumers];
+    for (;;) {
+      const remaining = deadline - Date.now();
+      const drained = all.map((c) => c.drained());
+      if (!(await settledWithin(drained, Math.max(0, remaining)))) {
+        await Promise.all(all.map((c) => c.abandon()));
+        break;
+      }
+      const joined = [...this.#joined].filter((c) => !all.includes(c));
+      if (joined.length === 0) break;
+      all = [...all, ...joined];
     }
-    return Promise.all(drained);
+    const outcomes = await Promise.all(all.map((c) => c.drained()));
+    return outcomes.map((outcome, i) => ({ consumer: all[i]!, outcome }));
   }
 
   #checkCapabilities(next: Provider): void {
@@ -366,7 +388,16 @@ export class SwitchingChannels {
     return sending;
   }
 
+  /**
+   * Opens a consumer on the current transport. One opened while a switch
+   * is under way waits for its flip; one opened on the old transport just
+   * before it, or while the old one drains, drains the old one too, so
+   * that a group's messages there are not left behind.
+   */
   async #consume(spec: ConsumerSpec): Promise<TransportConsumer> {
+    if (this.#flipped !== undefined) await this.#flipped;
+    const side = this.#current;
+    const opened = await side.transport.consume(spec);
     if (this.#flipped !== undefined) await this.#flipped;
     if (spec.mode === 'group') {
       this.#remember({
@@ -375,7 +406,40 @@ export class SwitchingChannels {
         groups: [spec.name],
       });
     }
-    const opened = await this.#current.transport.consume(spec);
+
+    if (side === this.#current) {
+      const consumer = this.#register(spec, opened);
+      const leaving = this.#leaving;
+      if (leaving !== undefined && spec.mode === 'group') {
+        try {
+          const old = await leaving.side.transport.consume(spec);
+          this.#join(consumer, old, leaving);
+        } catch (error) {
+          this.#logger.warn(
+            'a consumer opened during a switch could not drain the transport being left',
+            {
+              channel: spec.channel,
+              consumer: spec.name,
+              ...errorFields(error),
+            },
+          );
+        }
+      }
+      return consumer;
+    }
+
+    // Opened on a transport that a switch has left since.
+    const consumer = this.#register(
+      spec,
+      await this.#current.transport.consume(spec),
+    );
+    const leaving = this.#leaving;
+    if (leaving?.side === side) this.#join(consumer, opened, leaving);
+    else await opened.close();
+    return consumer;
+  }
+
+  #register(spec: ConsumerSpec, opened: TransportConsumer): SwitchingConsumer {
     const consumer = new SwitchingConsumer(spec, opened, {
       logger: this.#logger.child({
         channel: spec.channel,
@@ -383,10 +447,20 @@ export class SwitchingChannels {
       }),
       onClosed: () => {
         this.#consumers.delete(consumer);
+        this.#joined.delete(consumer);
       },
     });
     this.#consumers.add(consumer);
     return consumer;
+  }
+
+  #join(
+    consumer: SwitchingConsumer,
+    old: TransportConsumer,
+    leaving: { side: ChannelSide; checkMs: number },
+  ): void {
+    consumer.drainFrom(old, leaving.side.transport, leaving.checkMs);
+    this.#joined.add(consumer);
   }
 
   /** The stable transport the client uses. */
