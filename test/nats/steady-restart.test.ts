@@ -14,6 +14,11 @@ import type { Switchyard } from '../../src/core/switchyard.ts';
 import { sleep } from '../../src/delivery/sleep.ts';
 import { createNatsProvider } from '../../src/providers/nats/index.ts';
 import { eventually } from '../../src/testkit/helpers.ts';
+import {
+  missing,
+  publishSteadily,
+  repeated,
+} from '../faults/support/ledger.ts';
 import { bucketName } from './fixtures.ts';
 import { type NatsTestServer, startNatsServer } from './server.ts';
 
@@ -73,22 +78,14 @@ async function publishThroughRestart(guarantee: Guarantee): Promise<Run> {
     subscriptions.push(subscription);
   }
 
-  const producer = (async () => {
-    for (let n = 0; n < TOTAL; n++) {
-      const id = `job-${n}`;
-      for (;;) {
-        try {
-          await channel.publish({ n }, { id });
-          run.confirmed.push(id);
-          break;
-        } catch {
-          run.failedPublishes++;
-          await sleep(100);
-        }
-      }
-      await sleep(PERIOD_MS);
-    }
-  })();
+  const producer = publishSteadily((id, n) => channel.publish({ n }, { id }), {
+    count: TOTAL,
+    id: (n) => `job-${n}`,
+    periodMs: PERIOD_MS,
+    retryMs: 100,
+    onConfirmed: (id) => run.confirmed.push(id),
+    onFailed: () => run.failedPublishes++,
+  });
 
   await eventually(() => run.confirmed.length >= TOTAL / 3, {
     timeoutMs: 20_000,
@@ -107,7 +104,7 @@ describe('a worker group while nats-server restarts under a steady producer', ()
   test('at-least-once: every confirmed message is handled, none is lost', async () => {
     const run = await publishThroughRestart('at-least-once');
 
-    const lost = run.confirmed.filter((id) => !run.handled.has(id));
+    const lost = missing(run.confirmed, run.handled);
     expect(run.confirmedAtRestart).toBeLessThan(TOTAL);
     expect(run.confirmed).toHaveLength(TOTAL);
     expect(lost).toEqual([]);
@@ -119,7 +116,7 @@ describe('a worker group while nats-server restarts under a steady producer', ()
     // come back after its lease and be recognised as handled.
     await sleep(LEASE_MS + 1_000);
 
-    const twice = [...run.handled].filter(([, runs]) => runs > 1);
+    const twice = repeated(run.handled);
     expect(run.confirmedAtRestart).toBeLessThan(TOTAL);
     expect(run.confirmed).toHaveLength(TOTAL);
     expect(run.handled.size).toBe(TOTAL);
