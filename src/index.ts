@@ -109,6 +109,19 @@ export type {
   SwitchyardOptions,
 } from './core/switchyard.ts';
 export {
+  CLAIM_CHECK_CONTENT_TYPE,
+  type ClaimCheckOptions,
+  type ClaimCheckReference,
+  DEFAULT_CLAIM_CHECK_PREFIX,
+  withClaimCheck,
+} from './delivery/claim-check.ts';
+export {
+  type ClaimCheckDeclaration,
+  type ClaimCheckSetting,
+  DEFAULT_CLAIM_CHECK_EXPIRY_DAYS,
+  DEFAULT_CLAIM_CHECK_MAX_BYTES,
+} from './delivery/claim-check-options.ts';
+export {
   type DrainedOptions,
   type FailedMessage,
   isPermanentRefusal,
