@@ -49,108 +49,112 @@ interface Published {
 }
 
 describe('switching channels at runtime under load', () => {
-  it('moves local → nats → aws → local with every message handled exactly once', async () => {
-    const client = await connect({
-      config: {
-        provider: 'local',
-        providers: {
-          local: { dataDir },
-          nats: { servers: nats.url, streamPrefix: 'switch-' },
-          aws: {
-            endpoint: moto.endpoint,
-            prefix: `s${randomBytes(3).toString('hex')}-`,
+  it.each(['transport', 'outbox'] as const)(
+    'moves local → nats → aws → local with every message handled exactly once, publishes confirmed by the %s',
+    async (confirm) => {
+      const stem = `${confirm}-${randomBytes(3).toString('hex')}-`;
+      const client = await connect({
+        config: {
+          provider: 'local',
+          providers: {
+            local: { dataDir: join(dataDir, stem) },
+            nats: { servers: nats.url, streamPrefix: stem },
+            aws: { endpoint: moto.endpoint, prefix: stem },
           },
+          outbox: { path: join(dataDir, `${stem}outbox.db`) },
         },
-      },
-      env: {},
-    });
-    const runs = new Map<string, number>();
-    const handled = new Map<string, string>();
-    const channel = client.channel<{ n: number }>(CHANNEL, {
-      groups: [GROUP],
-    });
-    const subscription = channel.subscribe(
-      async (message) => {
-        runs.set(message.id, (runs.get(message.id) ?? 0) + 1);
-        await sleep(HANDLER_MS);
-        handled.set(message.id, client.providerName('channels'));
-      },
-      {
-        group: GROUP,
-        guarantee: 'exactly-once',
-        concurrency: 1,
-        leaseMs: 30_000,
-      },
-    );
-
-    const published: Published[] = [];
-    const failures: unknown[] = [];
-    let producing = true;
-    const producer = (async () => {
-      let n = 0;
-      while (producing) {
-        const started = Date.now();
-        try {
-          const receipt = await channel.publish({ n: n++ });
-          published.push({ id: receipt.id, at: Date.now() });
-        } catch (error) {
-          failures.push(error);
-        }
-        const wait = INTERVAL_MS - (Date.now() - started);
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      }
-    })();
-
-    const reports: {
-      report: SwitchReport;
-      pauseMs: number;
-      backlog: number;
-    }[] = [];
-    try {
-      for (const target of ['nats', 'aws', 'local']) {
-        await sleep(PHASE_MS);
-        const switchStarted = Date.now();
-        const report = await client.switchTo(
-          { provider: target },
-          { drainCheckMs: 500 },
-        );
-        reports.push({
-          report,
-          pauseMs: longestGap(published, switchStarted, Date.now()),
-          backlog: published.length - handled.size,
-        });
-        expect(client.providerName('channels')).toBe(target);
-      }
-      await sleep(PHASE_MS);
-    } finally {
-      producing = false;
-      await producer;
-    }
-
-    await eventually(
-      () => handled.size >= published.length,
-      120_000,
-      () => `${handled.size} of ${published.length} handled`,
-    );
-    await subscription.close();
-    const dead = await client.admin.deadLetters(CHANNEL);
-    await client.close();
-
-    for (const { report, pauseMs, backlog } of reports) {
-      console.info(
-        `switch ${report.from} -> ${report.to}: longest publish gap ${pauseMs} ms, prepare ${report.prepareMs} ms, drain ${report.drainMs} ms, backlog after it ${backlog}`,
+        env: {},
+      });
+      const runs = new Map<string, number>();
+      const handled = new Map<string, string>();
+      const channel = client.channel<{ n: number }>(CHANNEL, {
+        groups: [GROUP],
+        confirm,
+      });
+      const subscription = channel.subscribe(
+        async (message) => {
+          runs.set(message.id, (runs.get(message.id) ?? 0) + 1);
+          await sleep(HANDLER_MS);
+          handled.set(message.id, client.providerName('channels'));
+        },
+        {
+          group: GROUP,
+          guarantee: 'exactly-once',
+          concurrency: 1,
+          leaseMs: 30_000,
+        },
       );
-    }
-    expect(failures).toEqual([]);
-    expect(reports.every((r) => r.report.drained)).toBe(true);
-    const missing = published.filter((p) => !handled.has(p.id));
-    expect(missing).toEqual([]);
-    const twice = [...runs].filter(([, count]) => count > 1);
-    expect(twice).toEqual([]);
-    const carriers = new Set(handled.values());
-    expect([...carriers].sort()).toEqual(['aws', 'local', 'nats']);
-    expect(dead).toEqual([]);
-  }, 240_000);
+
+      const published: Published[] = [];
+      const failures: unknown[] = [];
+      let producing = true;
+      const producer = (async () => {
+        let n = 0;
+        while (producing) {
+          const started = Date.now();
+          try {
+            const receipt = await channel.publish({ n: n++ });
+            published.push({ id: receipt.id, at: Date.now() });
+          } catch (error) {
+            failures.push(error);
+          }
+          const wait = INTERVAL_MS - (Date.now() - started);
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        }
+      })();
+
+      const reports: {
+        report: SwitchReport;
+        pauseMs: number;
+        backlog: number;
+      }[] = [];
+      try {
+        for (const target of ['nats', 'aws', 'local']) {
+          await sleep(PHASE_MS);
+          const switchStarted = Date.now();
+          const report = await client.switchTo(
+            { provider: target },
+            { drainCheckMs: 500 },
+          );
+          reports.push({
+            report,
+            pauseMs: longestGap(published, switchStarted, Date.now()),
+            backlog: published.length - handled.size,
+          });
+          expect(client.providerName('channels')).toBe(target);
+        }
+        await sleep(PHASE_MS);
+      } finally {
+        producing = false;
+        await producer;
+      }
+
+      await eventually(
+        () => handled.size >= published.length,
+        120_000,
+        () => `${handled.size} of ${published.length} handled`,
+      );
+      await subscription.close();
+      const dead = await client.admin.deadLetters(CHANNEL);
+      await client.close();
+
+      for (const { report, pauseMs, backlog } of reports) {
+        console.info(
+          `confirm ${confirm}, switch ${report.from} -> ${report.to}: longest publish gap ${pauseMs} ms, prepare ${report.prepareMs} ms, drain ${report.drainMs} ms, backlog after it ${backlog}`,
+        );
+      }
+      expect(failures).toEqual([]);
+      expect(reports.every((r) => r.report.drained)).toBe(true);
+      const missing = published.filter((p) => !handled.has(p.id));
+      expect(missing).toEqual([]);
+      const twice = [...runs].filter(([, count]) => count > 1);
+      expect(twice).toEqual([]);
+      const carriers = new Set(handled.values());
+      expect([...carriers].sort()).toEqual(['aws', 'local', 'nats']);
+      expect(dead).toEqual([]);
+    },
+    240_000,
+  );
 });
 
 /** The longest time between two publishes that end within [from, to]. */
