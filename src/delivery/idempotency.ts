@@ -8,7 +8,10 @@
  * acknowledged. A completed record means a duplicate: it is acknowledged
  * without running the handler. A record another owner holds is asked for
  * again once that lease lapses. A failed handler releases the record and is
- * retried or dead-lettered as under at-least-once.
+ * retried or dead-lettered as under at-least-once. A run that outlived its
+ * lease while another delivery of the message took the record over has
+ * its result dropped and leaves its own delivery unsettled, so that the
+ * run holding the record settles the message, retried if it fails.
  *
  * A handler that crashes after its side effects but before the record is
  * completed runs again once the lease lapses: only side effects written to
@@ -132,9 +135,17 @@ export async function processExactlyOnce<T>(
     job,
     heldUntil,
   });
-  if (!completed) {
+  if (completed === 'failed') {
     env.stats.retried++;
     await nak(delivery, backoffDelay(delivery.attempt, policy.backoff), log);
+    return;
+  }
+  if (completed === 'lost') {
+    // Another delivery of the message holds the record now, and settles
+    // the message: acknowledging this stale delivery could take the
+    // message off under it (transports acknowledge by message), and a
+    // failure of that run would then never be retried. This delivery is
+    // left to lapse; if it comes back, the record decides.
     return;
   }
   env.stats.succeeded++;
@@ -144,9 +155,10 @@ export async function processExactlyOnce<T>(
 
 /**
  * Completes the record, retrying a failed write with backoff while the
- * lease is held. Returns false when it could not be written in time, so the
- * delivery is asked for again; a lost lease (someone else took the record
- * over after it lapsed) counts as written, since that owner completes it.
+ * lease is held: `written` once it is, `failed` when it could not be
+ * written in time, so the delivery is asked for again, and `lost` when
+ * the lease was lost (someone else took the record over after it lapsed),
+ * so that owner's delivery settles the message.
  */
 async function complete<T>(
   store: IdempotencyStore,
@@ -155,7 +167,7 @@ async function complete<T>(
   value: unknown,
   env: DeliveryEnv<T>,
   context: { log: Logger; job: Job; heldUntil: number },
-): Promise<boolean> {
+): Promise<'written' | 'failed' | 'lost'> {
   const { log, job, heldUntil } = context;
   const data = serializeResult(value, log);
   for (let failures = 1; ; failures++) {
@@ -165,13 +177,14 @@ async function complete<T>(
         ttlMs: env.policy.idempotencyTtlMs,
         ...(data !== undefined && { data }),
       });
-      return true;
+      return 'written';
     } catch (error) {
       if (error instanceof ConflictError) {
-        log.warn('idempotency lease lapsed before the handler finished', {
-          ...errorFields(error),
-        });
-        return true;
+        log.warn(
+          'idempotency lease lapsed before the handler finished; its result is dropped and the run holding the record settles the message',
+          { ...errorFields(error) },
+        );
+        return 'lost';
       }
       const pause = backoffDelay(failures, COMPLETE_BACKOFF);
       const retry = !job.abandoned && Date.now() + pause < heldUntil;
@@ -180,7 +193,7 @@ async function complete<T>(
         failures,
         ...errorFields(error),
       });
-      if (!retry) return false;
+      if (!retry) return 'failed';
       await sleep(pause);
     }
   }
