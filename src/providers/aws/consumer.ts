@@ -10,7 +10,9 @@
  *   whole seconds; the attempt is `ApproximateReceiveCount`;
  * - ack: a delete, batched with the others of the same turn;
  * - nak and extend: `ChangeMessageVisibility`, in whole seconds, at most
- *   12 hours;
+ *   12 hours; on a receipt that no longer holds the message (another
+ *   receipt deleted it, or its visibility lapsed) a nak does nothing and
+ *   an extend is a ConflictError;
  * - deadLetter: a send to the dead-letter queue with the reason, then a
  *   delete (`dead-letters.ts`).
  *
@@ -29,7 +31,7 @@ import {
   ReceiveMessageCommand,
   type Message as SqsMessage,
 } from '@aws-sdk/client-sqs';
-import { DecodeError } from '../../core/errors.ts';
+import { ConflictError, DecodeError } from '../../core/errors.ts';
 import type {
   ConsumerSpec,
   FetchOptions,
@@ -39,7 +41,7 @@ import type {
 import type { AwsContext } from './context.ts';
 import { sendDeadLetter } from './dead-letters.ts';
 import { BatchedDeletes, SQS_BATCH_SIZE } from './deletes.ts';
-import { awsError, closed } from './errors.ts';
+import { awsCode, awsError, closed, PROVIDER } from './errors.ts';
 import type { ChannelTopic } from './topics.ts';
 import { fromSqsBody } from './wire.ts';
 
@@ -49,6 +51,12 @@ export const MAX_WAIT_SECONDS = 20;
 export const MAX_VISIBILITY_SECONDS = 43_200;
 /** Most deliveries one fetch returns. */
 export const MAX_FETCH = 1000;
+
+/**
+ * SQS errors of a visibility change on a receipt that no longer holds
+ * the message: deleted through another receipt, or no longer in flight.
+ */
+const LEASE_LOST = new Set(['ReceiptHandleIsInvalid', 'MessageNotInflight']);
 
 /** The queues a consumer reads and dead-letters to. */
 export interface ConsumerQueues {
@@ -192,7 +200,15 @@ export class SqsConsumer implements TransportConsumer {
       message: wire,
       attempt,
       ack: () => this.#deletes.delete(handle, wire.id),
-      nak: (delayMs) => settle(visibilitySeconds(delayMs, 0), 'retry'),
+      nak: async (delayMs) => {
+        try {
+          await settle(visibilitySeconds(delayMs, 0), 'retry');
+        } catch (error) {
+          // No longer this receipt's to return: another receipt of the
+          // message deleted it, or its visibility lapsed already.
+          if (!(error instanceof ConflictError)) throw error;
+        }
+      },
       extend: (leaseMs) => settle(visibilitySeconds(leaseMs), 'extend'),
       deadLetter: async (reason) => {
         await this.#deadLetter(message, wire.id, reason, attempt);
@@ -267,12 +283,20 @@ export class SqsConsumer implements TransportConsumer {
         }),
       );
     } catch (error) {
+      const details = {
+        channel: this.spec.channel,
+        group: this.spec.name,
+        messageId,
+      };
+      const code = awsCode(error);
+      if (code !== undefined && LEASE_LOST.has(code)) {
+        throw new ConflictError(
+          `cannot ${operation} message '${messageId}': its lease is no longer held (${code}): it was settled through another receipt, or its visibility lapsed`,
+          { cause: error, details: { provider: PROVIDER, code, ...details } },
+        );
+      }
       throw awsError(error, `${operation} message '${messageId}'`, {
-        details: {
-          channel: this.spec.channel,
-          group: this.spec.name,
-          messageId,
-        },
+        details,
       });
     }
   }
