@@ -20,6 +20,7 @@ import { consumeScenario } from './scenarios/consume.ts';
 import { footprintScenario } from './scenarios/footprint.ts';
 import { latencyScenario } from './scenarios/latency.ts';
 import { natsScenario } from './scenarios/nats.ts';
+import { outboxScenario } from './scenarios/outbox.ts';
 import { publishScenario } from './scenarios/publish.ts';
 import { sqliteScenario } from './scenarios/sqlite.ts';
 
@@ -30,6 +31,7 @@ const SCENARIOS: readonly Scenario[] = [
   latencyScenario,
   footprintScenario,
   natsScenario,
+  outboxScenario,
 ];
 
 const ENTRY = fileURLToPath(import.meta.url);

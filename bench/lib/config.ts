@@ -60,6 +60,14 @@ export interface BenchConfig {
     /** Deliveries asked for at a time by either consumer. */
     fetchSize: number;
   };
+  outbox: {
+    /** Messages published per round on each side. */
+    messages: number;
+    /** Publishes left outstanding at once. */
+    window: number;
+    /** Rounds of each side; the median is reported. */
+    rounds: number;
+  };
   footprint: {
     /** Messages published, then consumed, on the local provider. */
     messages: number;
@@ -112,6 +120,11 @@ export function benchConfig(quick: boolean): BenchConfig {
       consumed: 25_000 * scale,
       concurrency: 64,
       fetchSize: 256,
+    },
+    outbox: {
+      messages: 100_000 * scale,
+      window: 1_000,
+      rounds: 2,
     },
     footprint: {
       messages: 1_000_000 * scale,

@@ -116,6 +116,26 @@ export interface NatsFigures {
   consume: NatsMeasure;
 }
 
+/**
+ * Publishes on the local provider with `confirm: 'outbox'` next to
+ * `confirm: 'transport'`: the median of the rounds of each side.
+ */
+export interface OutboxFigures {
+  provider: 'local';
+  /** Publishes outstanding at once. */
+  window: number;
+  /** Messages published per round. */
+  messages: number;
+  /** Publishes resolved once the provider stored them. */
+  transport: Throughput;
+  /** Publishes resolved once durable in the outbox. */
+  outbox: Throughput;
+  /** The same publishes, until the relay had emptied the outbox. */
+  relayed: Throughput;
+  /** `outbox.perSecond / transport.perSecond`. */
+  ratio: number;
+}
+
 /** Everything one run measured; a scenario left out has no entry. */
 export interface BenchResults {
   publish?: PublishFigures;
@@ -124,4 +144,5 @@ export interface BenchResults {
   sqlite?: SqliteFigures;
   footprint?: FootprintFigures;
   nats?: NatsFigures;
+  outbox?: OutboxFigures;
 }

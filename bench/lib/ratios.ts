@@ -38,7 +38,7 @@ export interface NatsGoal {
 
 /** The ratios the figures of `results` allow; missing ones are left out. */
 export function ratios(results: BenchResults): Ratio[] {
-  const { publish, consume, sqlite, nats } = results;
+  const { publish, consume, sqlite, nats, outbox } = results;
   const raw500 = sqlite?.transactions.perSecond;
   const rawOne = sqlite?.autocommit.perSecond;
   const list: [string, number | undefined, number | undefined][] = [
@@ -101,6 +101,16 @@ export function ratios(results: BenchResults): Ratio[] {
       'nats push consume / raw client pull consume()',
       nats?.consume.switchyard.perSecond,
       nats?.consume.raw.perSecond,
+    ],
+    [
+      "local publish, confirm 'outbox' / confirm 'transport'",
+      outbox?.outbox.perSecond,
+      outbox?.transport.perSecond,
+    ],
+    [
+      "local publish relayed through the outbox / confirm 'transport'",
+      outbox?.relayed.perSecond,
+      outbox?.transport.perSecond,
     ],
   ];
 
