@@ -154,9 +154,13 @@ export async function startProxy(target: ProxyTarget): Promise<TcpProxy> {
     upstream.on('data', (chunk: Buffer) => toClient.push(chunk));
     client.on('end', () => toUpstream.push(null));
     upstream.on('end', () => toClient.push(null));
+    // An end travels through its lane after the data before it; a pair
+    // is gone once both sides closed. An error resets both at once.
     for (const socket of [client, upstream]) {
       socket.on('error', drop);
-      socket.on('close', drop);
+      socket.on('close', () => {
+        if (client.destroyed && upstream.destroyed) pairs.delete(pair);
+      });
     }
   };
 
