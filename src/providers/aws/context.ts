@@ -19,12 +19,22 @@ import { Lifecycle } from '../../core/provider-kit.ts';
 import { PROVIDER } from './errors.ts';
 import type { AwsClients, ResolvedAwsOptions } from './options.ts';
 
-/** The configuration every SDK client of the provider is built with. */
+/**
+ * The configuration every SDK client of the provider is built with.
+ * `requestTimeout` bounds each attempt of a call from start to answer;
+ * the SDK only logs a request past it unless `throwOnRequestTimeout` is
+ * set, and a call to a server that has fallen silent would then never
+ * end.
+ */
 export interface SdkClientConfig {
   endpoint?: string;
   region?: string;
   maxAttempts: number;
-  requestHandler: { requestTimeout: number; connectionTimeout: number };
+  requestHandler: {
+    requestTimeout: number;
+    connectionTimeout: number;
+    throwOnRequestTimeout: true;
+  };
 }
 
 /** The shared state of one provider instance. */
@@ -53,6 +63,7 @@ export class AwsContext {
       requestHandler: {
         requestTimeout: requestTimeoutMs,
         connectionTimeout: Math.min(requestTimeoutMs, 5_000),
+        throwOnRequestTimeout: true,
       },
     };
   }
