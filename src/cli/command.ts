@@ -60,6 +60,14 @@ export interface CommandContext {
    * flags select; closed by the program once the command ends.
    */
   client(): Promise<Switchyard>;
+  /** Where the client's configuration comes from: the file and variables. */
+  readonly configSource: ConfigSource;
+}
+
+/** The configuration file named by the flags (if any) and the environment. */
+export interface ConfigSource {
+  readonly file?: string;
+  readonly env: Record<string, string | undefined>;
 }
 
 /**

@@ -55,6 +55,7 @@ export async function main(
         signal: session.signal,
         verbose: globals.verbose,
         client: () => session.client(),
+        configSource: session.configSource,
       });
       await session.close();
       return EXIT_OK;

@@ -7,6 +7,7 @@
  */
 import type { Logger } from '../core/logger.ts';
 import type { Switchyard } from '../core/switchyard.ts';
+import type { ConfigSource } from './command.ts';
 import type { Globals } from './parse.ts';
 
 /** Exit code after a second Ctrl-C, as a shell reports SIGINT. */
@@ -18,6 +19,8 @@ export interface Session {
   readonly signal: AbortSignal;
   /** The client, connected on first call. */
   client(): Promise<Switchyard>;
+  /** Where the client's configuration comes from. */
+  readonly configSource: ConfigSource;
   /** Closes the client, if connected, and releases the process. */
   close(): Promise<void>;
 }
@@ -40,15 +43,17 @@ export function openSession(globals: Globals, logger: Logger): Session {
   let connecting: Promise<Switchyard> | undefined;
   let closing: Promise<void> | undefined;
 
+  const configSource: ConfigSource = {
+    ...(globals.config !== undefined && { file: globals.config }),
+    env: environment(globals),
+  };
+
   return {
     signal: controller.signal,
+    configSource,
     client() {
       connecting ??= import('../config/connect.ts').then(({ connect }) =>
-        connect({
-          ...(globals.config !== undefined && { file: globals.config }),
-          env: environment(globals),
-          logger,
-        }),
+        connect({ ...configSource, logger }),
       );
       return connecting;
     },

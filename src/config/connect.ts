@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { createSwitchyard } from '../core/client.ts';
 import { ConfigurationError } from '../core/errors.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
+import { stableJson } from '../core/options.ts';
 import type { Provider } from '../core/provider.ts';
 import type { Part, Switchyard } from '../core/switchyard.ts';
 import { type LoadConfigOptions, loadConfig } from './load.ts';
@@ -133,19 +134,6 @@ export async function startProviders(
       return provider;
     },
   };
-}
-
-/** JSON with object keys sorted, so equal options give equal text. */
-function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.entries(v as Record<string, unknown>).sort(([a], [b]) =>
-            a < b ? -1 : a > b ? 1 : 0,
-          ),
-        )
-      : v,
-  );
 }
 
 function providersOf(config: SwitchyardConfig): string[] {

@@ -24,7 +24,7 @@
  *   file only.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigurationError } from '../core/errors.ts';
@@ -75,6 +75,23 @@ export async function loadConfig(
   return parseConfig(applyEnvironment(config, env), 'environment');
 }
 
+/**
+ * The configuration file `loadConfig` reads with these options, if any: the
+ * one named (by `file` or `SWITCHYARD_CONFIG`), else the first of
+ * {@link CONFIG_FILES} in `cwd`. A ConfigurationError when a named file is
+ * missing.
+ */
+export function configFile(
+  options: LoadConfigOptions = {},
+): string | undefined {
+  if (options.config !== undefined) return undefined;
+  const env = options.env ?? process.env;
+  return findFile(
+    options.cwd ?? process.cwd(),
+    options.file ?? env.SWITCHYARD_CONFIG,
+  );
+}
+
 function findFile(cwd: string, named: string | undefined): string | undefined {
   if (named) {
     const file = isAbsolute(named) ? named : join(cwd, named);
@@ -91,6 +108,9 @@ function findFile(cwd: string, named: string | undefined): string | undefined {
   );
 }
 
+/** The modification time of each module file when it was first imported. */
+const importedVersions = new Map<string, number>();
+
 async function readConfigFile(file: string): Promise<unknown> {
   if (file.endsWith('.json')) {
     const text = await readFile(file, 'utf8');
@@ -104,7 +124,16 @@ async function readConfigFile(file: string): Promise<unknown> {
     }
   }
 
-  const module = (await import(pathToFileURL(file).href)) as {
+  // A file changed since it was first imported is imported again under
+  // a URL naming its modification time, or the module cache would answer
+  // with the old one (for a run that watches the file).
+  const version = (await stat(file)).mtimeMs;
+  const first = importedVersions.get(file) ?? version;
+  importedVersions.set(file, first);
+  const url = pathToFileURL(file).href;
+  const module = (await import(
+    version === first ? url : `${url}#v=${version}`
+  )) as {
     default?: unknown;
   };
   if (module.default === undefined) {

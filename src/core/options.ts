@@ -54,3 +54,21 @@ export function definedFields<T extends object>(options: T): Partial<T> {
     Object.entries(options).filter(([, value]) => value !== undefined),
   ) as Partial<T>;
 }
+
+/**
+ * JSON with the keys of every object sorted, so that equal options give
+ * equal text whatever order they were written in.
+ */
+export function stableJson(value: unknown): string {
+  return (
+    JSON.stringify(value, (_key, v: unknown) =>
+      v !== null && typeof v === 'object' && !Array.isArray(v)
+        ? Object.fromEntries(
+            Object.entries(v as Record<string, unknown>).sort(([a], [b]) =>
+              a < b ? -1 : a > b ? 1 : 0,
+            ),
+          )
+        : v,
+    ) ?? 'undefined'
+  );
+}

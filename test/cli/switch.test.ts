@@ -104,6 +104,41 @@ describe('switch', () => {
     });
   });
 
+  test('dev --watch-config switches the channels when the configuration file moves them to nats', async () => {
+    const pipeline = await steadyPipeline();
+    const folder = await cli.folder();
+    const config = join(folder, 'switchyard.config.json');
+    await writeFile(config, JSON.stringify({ provider: 'local' }));
+    const dev = await cli.start([
+      'dev',
+      '--pipeline',
+      pipeline,
+      '--until-idle',
+      '--watch-config',
+      '--json',
+    ]);
+    await socketReady(join(folder, '.switchyard/dev.sock'));
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+
+    await writeFile(
+      config,
+      JSON.stringify({
+        provider: 'local',
+        parts: { channels: 'nats' },
+        providers: { nats: { servers: nats.url, streamPrefix: 'watch-' } },
+      }),
+    );
+    const result = await dev.result;
+
+    expect(result.code).toBe(0);
+    expect(jsonLines(result.stdout)[0]).toMatchObject({
+      pipeline: 'steady',
+      provider: 'nats',
+      ended: 'idle',
+      check: { ok: true },
+    });
+  });
+
   test('without a running dev, it fails in one line naming the socket', async () => {
     const result = await cli.run(['switch', 'nats']);
 

@@ -1,5 +1,5 @@
 /** `switchyard dev`: runs a pipeline locally. */
-import type { Switchyard } from '../../core/switchyard.ts';
+import type { SwitchReport, Switchyard } from '../../core/switchyard.ts';
 import type { Pipeline, RunningPipeline } from '../../functions/index.ts';
 import { defineCommand } from '../command.ts';
 import { CommandError } from '../errors.ts';
@@ -17,6 +17,7 @@ import {
   progressLine,
   summarize,
 } from './dev-summary.ts';
+import { watchConfig } from './dev-watch.ts';
 
 /** Default of `--timeout`: how long `--until-idle` waits, in ms. */
 const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
@@ -59,8 +60,13 @@ export const devCommand = defineCommand({
       value: 'PATH',
       description: `socket that switchyard switch talks to (default ${DEFAULT_CONTROL_PATH})`,
     },
+    'watch-config': {
+      type: 'boolean',
+      description:
+        'switch the channels when the configuration file puts them on another provider',
+    },
   },
-  async run({ options, output, logger, signal, client }) {
+  async run({ options, output, logger, signal, client, configSource }) {
     const file = options.string('pipeline') ?? DEFAULT_PIPELINE;
     const events = options.integer('events', undefined, 0);
     const untilIdle = options.flag('until-idle');
@@ -84,6 +90,12 @@ export const devCommand = defineCommand({
       sy,
       output,
     );
+    const watch = options.flag('watch-config')
+      ? await watchConfig(configSource, sy, {
+          switched: (report) => output.note(switchedNote(report)),
+          refused: (reason) => output.warn(reason),
+        })
+      : undefined;
 
     const progress =
       !output.json || process.stderr.isTTY
@@ -97,6 +109,7 @@ export const devCommand = defineCommand({
       failure = error;
     } finally {
       progress?.stop();
+      watch?.close();
       await control?.close();
     }
     await running.stop();
@@ -138,10 +151,7 @@ async function openControl(
     return await listenForControl(path, sy, ({ request, reply }) => {
       const to = request.switchTo.provider;
       if (reply.ok) {
-        const { report } = reply;
-        output.note(
-          `switched channels ${report.from} -> ${report.to}: publishes moved after ${report.prepareMs} ms, old transport drained in ${report.drainMs} ms`,
-        );
+        output.note(switchedNote(reply.report));
       } else {
         output.warn(`could not switch to ${to}: ${reply.error.message}`);
       }
@@ -151,6 +161,13 @@ async function openControl(
     output.warn(`switchyard switch will not reach this run: ${reason}`);
     return undefined;
   }
+}
+
+function switchedNote(report: SwitchReport): string {
+  const drained = report.drained
+    ? `old transport drained in ${report.drainMs} ms`
+    : `gave up draining after ${report.drainMs} ms, left there: ${JSON.stringify(report.left)}`;
+  return `switched channels ${report.from} -> ${report.to}: publishes moved after ${report.prepareMs} ms, ${drained}`;
 }
 
 /** Resolves with `idle` once drained (with `untilIdle`) or `stopped`. */
