@@ -29,6 +29,9 @@ const MSGPACK_ALIASES = new Set([
 const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** The MessagePack encoding of the string `__proto__`. */
+const PROTO_KEY = Buffer.from(msgpackEncode('__proto__'));
+
 /**
  * JSON in UTF-8, content type `application/json`. The default codec.
  *
@@ -82,7 +85,9 @@ export const jsonCodec: Codec<unknown> = {
  *
  * A value MessagePack cannot represent (a BigInt, a function, a symbol, or
  * objects nested over 100 deep, which is how a cycle shows) is a
- * `ValidationError`; malformed bytes are a `DecodeError`.
+ * `ValidationError`, and so is an object with an own `__proto__` key,
+ * which the decoder refuses to read (JSON carries one); malformed
+ * bytes are a `DecodeError`.
  *
  * @example
  * msgpackCodec.decode(msgpackCodec.encode({ hash: new Uint8Array([1]) }));
@@ -91,14 +96,31 @@ export const msgpackCodec: Codec<unknown> = {
   name: 'msgpack',
   contentType: MSGPACK_TYPE,
   encode(value) {
+    let bytes: Uint8Array;
     try {
-      return msgpackEncode(value);
+      bytes = msgpackEncode(value);
     } catch (cause) {
       throw new ValidationError(
         `value cannot be encoded as MessagePack: ${describe(cause)}`,
         { cause, field: 'data' },
       );
     }
+    // The key's encoding in the bytes is rare: only then is the value
+    // searched for the object that holds it.
+    if (
+      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(
+        PROTO_KEY,
+      )
+    ) {
+      const path = protoKeyPath(value);
+      if (path !== undefined) {
+        throw new ValidationError(
+          `value cannot be encoded as MessagePack: ${path} has an own __proto__ key, which MessagePack decoders refuse to read; rename the key or use the json codec`,
+          { field: 'data', value: path },
+        );
+      }
+    }
+    return bytes;
   },
   decode(bytes) {
     try {
@@ -263,6 +285,33 @@ export function jsonProblem(cause: unknown): string {
   return position === undefined
     ? 'valid JSON'
     : `valid JSON (error at position ${position})`;
+}
+
+/**
+ * Where in `value` an object has an own `__proto__` key, as a
+ * path from `data` (`data.items[2]`), or undefined if none has.
+ */
+function protoKeyPath(value: unknown): string | undefined {
+  const pending: [unknown, string][] = [[value, 'data']];
+  while (pending.length > 0) {
+    const [item, path] = pending.pop()!;
+    if (typeof item !== 'object' || item === null) continue;
+    if (ArrayBuffer.isView(item)) continue;
+    if (Array.isArray(item)) {
+      item.forEach((inner, i) => {
+        pending.push([inner, `${path}[${i}]`]);
+      });
+    } else {
+      if (Object.hasOwn(item, '__proto__')) return path;
+      for (const [key, inner] of Object.entries(item)) {
+        const step = /^[A-Za-z_$][\w$]*$/.test(key)
+          ? `.${key}`
+          : `[${JSON.stringify(key)}]`;
+        pending.push([inner, `${path}${step}`]);
+      }
+    }
+  }
+  return undefined;
 }
 
 function describe(cause: unknown): string {
