@@ -10,7 +10,7 @@
  * | `channel` | `type` = `switchyard.channel.{channel}`, and extension `channel` |
  * | `publishedAt` | `time`, ISO 8601 in UTC |
  * | `contentType` | `datacontenttype` |
- * | body | `data` when the content type is JSON (`application/json` or `+json`) or text (`text/*`) and the body parses; `data_base64` otherwise |
+ * | body | `data` when the content type is JSON (`application/json` or `+json`) or text (`text/*`) and the body parses (JSON without a number it cannot write back, such as `1e400`); `data_base64` otherwise |
  * | `sequence` | extension `sequence`: the integer as 16 zero-padded decimal digits, since the Sequence extension asks for a lexicographically ordered string |
  * | `orderingKey` | extension `orderingkey` |
  * | `traceparent`, `tracestate` | the Distributed Tracing extension |
@@ -118,7 +118,10 @@ export function toCloudEvent(message: WireMessage): CloudEventJson {
  * The wire message of a CloudEvents event in JSON form. Throws a
  * `DecodeError` that says what is wrong when the value is not an event:
  * not an object, `specversion` other than 1.0, a missing `id`, `source` or
- * `type`, an unreadable `time`, `sequence` or `data_base64`.
+ * `type`, an unreadable `time`, `sequence` or `data_base64`, or JSON
+ * `data` holding a number that JSON cannot write back (Infinity, NaN,
+ * -0). `decodeStructured` reads such numbers from the text as they were
+ * written instead.
  *
  * @example
  * const wire = fromCloudEvent(JSON.parse(text));
@@ -215,6 +218,28 @@ export function isTextContentType(contentType: string): boolean {
   return mediaType(contentType).startsWith('text/');
 }
 
+/**
+ * Whether `value` holds a number that JSON text does not give back as it
+ * was read: one past the range of a double, which `JSON.parse` reads as
+ * ±Infinity and `JSON.stringify` writes as `null` (`1e400`), or -0, which
+ * it writes as `0`.
+ *
+ * @example
+ * holdsUnwritableNumber(JSON.parse('{"total":1e400}')); // true
+ */
+export function holdsUnwritableNumber(value: unknown): boolean {
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const item = pending.pop();
+    if (typeof item === 'number') {
+      if (!Number.isFinite(item) || Object.is(item, -0)) return true;
+    } else if (typeof item === 'object' && item !== null) {
+      pending.push(...(Array.isArray(item) ? item : Object.values(item)));
+    }
+  }
+  return false;
+}
+
 function dataOf(
   body: Uint8Array,
   contentType: string,
@@ -222,7 +247,11 @@ function dataOf(
   if (isJsonContentType(contentType) || isTextContentType(contentType)) {
     try {
       const text = strictUtf8.decode(body);
-      return { data: isTextContentType(contentType) ? text : JSON.parse(text) };
+      if (isTextContentType(contentType)) return { data: text };
+      const data = JSON.parse(text);
+      // Written back, such a number would change (1e400 becomes null):
+      // the bytes are carried as they are instead.
+      if (!holdsUnwritableNumber(data)) return { data };
     } catch {
       // Not what the content type says: carry the bytes as they are.
     }
@@ -247,6 +276,11 @@ function bodyOf(
   if (data instanceof Uint8Array) return data;
   if (typeof data === 'string' && !isJsonContentType(contentType)) {
     return utf8.encode(data);
+  }
+  if (holdsUnwritableNumber(data)) {
+    throw malformed(
+      'data holds a number JSON cannot carry as it is (Infinity, NaN or -0, which would arrive as null or 0); send such data as data_base64',
+    );
   }
   return utf8.encode(JSON.stringify(data));
 }

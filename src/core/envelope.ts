@@ -14,7 +14,11 @@
  * asks (space, `"`, `%` and anything outside printable ASCII) and decoded
  * when read. Malformed input is a `DecodeError` saying what is wrong.
  */
-import { fromCloudEvent, toCloudEvent } from './cloudevents.ts';
+import {
+  fromCloudEvent,
+  holdsUnwritableNumber,
+  toCloudEvent,
+} from './cloudevents.ts';
 import { jsonProblem } from './codecs.ts';
 import { DecodeError } from './errors.ts';
 import type { WireMessage } from './message.ts';
@@ -50,16 +54,40 @@ export function encodeStructured(message: WireMessage): Uint8Array {
  * bytes are not UTF-8 JSON or not a CloudEvents 1.0 event.
  */
 export function decodeStructured(bytes: Uint8Array): WireMessage {
+  let text: string;
   let event: unknown;
   try {
-    event = JSON.parse(strictUtf8.decode(bytes));
+    text = strictUtf8.decode(bytes);
+    event = JSON.parse(text);
   } catch (cause) {
     throw new DecodeError(
       `structured envelope of ${bytes.byteLength} bytes is not ${jsonProblem(cause)}`,
       { cause, field: 'envelope' },
     );
   }
+  // Another producer may write a number no double holds (1e400) or -0:
+  // read again keeping such numbers as written, so the data arrives as
+  // sent instead of as null or 0.
+  if (holdsUnwritableNumber((event as { data?: unknown } | null)?.data)) {
+    const { data } = JSON.parse(text, keepNumberText) as { data: unknown };
+    event = { ...(event as object), data };
+  }
   return fromCloudEvent(event);
+}
+
+/** `JSON.rawJSON`, which ES2023 typings do not declare yet. */
+const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
+
+/** A reviver that keeps the text of numbers JSON cannot write back. */
+function keepNumberText(
+  _key: string,
+  value: unknown,
+  context?: { source?: string },
+): unknown {
+  if (typeof value !== 'number' || context?.source === undefined) {
+    return value;
+  }
+  return holdsUnwritableNumber(value) ? rawJSON(context.source) : value;
 }
 
 /**
