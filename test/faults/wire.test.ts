@@ -6,10 +6,17 @@
  * reads. Under at-least-once, each bad one is dead-lettered at its first
  * delivery with a reason that says what was wrong, the handler never sees
  * it, the consumer keeps going, and every good message is handled.
+ *
+ * Then payloads at the edge of what a codec carries: JSON numbers that
+ * JSON.stringify does not write back (1e400, -0), which arrive as they
+ * were sent, and a MessagePack object with an own `__proto__` key, which
+ * MessagePack decoders refuse and so is refused when published.
  */
 import { encode as msgpackEncode } from '@msgpack/msgpack';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { toCloudEvent } from '../../src/core/cloudevents.ts';
+import type { Codec } from '../../src/core/codec.ts';
+import { ValidationError } from '../../src/core/errors.ts';
 import type { WireMessage } from '../../src/core/message.ts';
 import type { Switchyard } from '../../src/core/switchyard.ts';
 import { pairsOf, toHeaders } from '../../src/providers/nats/messages.ts';
@@ -17,6 +24,7 @@ import {
   createRecorder,
   eventually,
   expectDrained,
+  expectError,
   uniqueName,
 } from '../../src/testkit/helpers.ts';
 import {
@@ -69,6 +77,14 @@ function wire(
   };
 }
 
+/**
+ * A MessagePack frame of a map with the key `__proto__`, as another
+ * producer may send it: MessagePack decoders refuse to read it.
+ */
+function protoKeyFrame(): Uint8Array {
+  return msgpackEncode(JSON.parse('{"n":98,"__proto__":{"admin":true}}'));
+}
+
 /** A MessagePack frame with its last bytes cut off. */
 function truncatedMsgpack(): Uint8Array {
   const frame = msgpackEncode({ n: 99, note: 'cut short on the way' });
@@ -81,6 +97,9 @@ const NOT_JSON_REASON = new RegExp(
 );
 const MSGPACK_REASON = new RegExp(
   `^${DECODE} bytes are not valid MessagePack: `,
+);
+const PROTO_REASON = new RegExp(
+  `^${DECODE} bytes are not valid MessagePack: The key __proto__ is not allowed$`,
 );
 const UNKNOWN_REASON = new RegExp(
   `^${DECODE} no codec reads content type "${UNKNOWN_TYPE}"`,
@@ -113,6 +132,16 @@ const LOCAL_CASES: WireCase<LocalRaw>[] = [
         wire(channel, 'raw-1', truncatedMsgpack(), 'application/msgpack'),
       ),
     reason: MSGPACK_REASON,
+  },
+  {
+    what: 'a row of a MessagePack map with a __proto__ key',
+    codec: 'msgpack',
+    inject: (raw, channel) =>
+      raw.insertMessage(
+        channel,
+        wire(channel, 'raw-1', protoKeyFrame(), 'application/msgpack'),
+      ),
+    reason: PROTO_REASON,
   },
   {
     what: 'a row of a content type no codec reads',
@@ -194,6 +223,15 @@ const NATS_CASES: WireCase<NatsRaw>[] = [
     reason: MSGPACK_REASON,
   },
   {
+    what: 'a publish of a MessagePack map with a __proto__ key',
+    codec: 'msgpack',
+    inject: (raw, channel) =>
+      raw.publish(raw.subject(channel), protoKeyFrame(), {
+        'content-type': 'application/msgpack',
+      }),
+    reason: PROTO_REASON,
+  },
+  {
     what: 'a publish of a content type no codec reads',
     inject: (raw, channel) =>
       raw.publish(raw.subject(channel), new Uint8Array([8, 1, 16, 2]), {
@@ -270,6 +308,16 @@ const AWS_CASES: WireCase<AwsRaw>[] = [
         ),
       ),
     reason: MSGPACK_REASON,
+  },
+  {
+    what: 'a CloudEvent of a MessagePack map with a __proto__ key',
+    codec: 'msgpack',
+    inject: (raw, channel) =>
+      raw.publishToTopic(
+        channel,
+        event(wire(channel, 'raw-1', protoKeyFrame(), 'application/msgpack')),
+      ),
+    reason: PROTO_REASON,
   },
   {
     what: 'a CloudEvent of a content type no codec reads',
@@ -353,6 +401,156 @@ function wireCases<Raw>(target: FaultTarget<Raw>, cases: WireCase<Raw>[]) {
   });
 }
 
-if (selected.includes('local')) wireCases(targets.local, LOCAL_CASES);
-if (selected.includes('nats')) wireCases(targets.nats, NATS_CASES);
-if (selected.includes('aws')) wireCases(targets.aws, AWS_CASES);
+/**
+ * JSON text whose numbers `JSON.stringify` would not write back as they
+ * are read: one past the range of a double, and -0.
+ */
+const EDGE_NUMBERS = '{"n":3,"amount":1e400,"refund":-0}';
+
+/** A codec of JSON text, passed through as it is: it sees the bytes. */
+const jsonText: Codec<string> = {
+  name: 'json-text',
+  contentType: 'application/json',
+  encode: (text) => utf8.encode(text),
+  decode: (bytes) => new TextDecoder().decode(bytes),
+};
+
+/** How each provider receives JSON text from another producer. */
+type ForeignJson<Raw> = (
+  raw: Raw,
+  channel: string,
+  text: string,
+) => Promise<void>;
+
+const LOCAL_JSON: ForeignJson<LocalRaw> = (raw, channel, text) =>
+  raw.insertMessage(channel, wire(channel, 'raw-1', utf8.encode(text)));
+const NATS_JSON: ForeignJson<NatsRaw> = (raw, channel, text) =>
+  raw.publish(raw.subject(channel), utf8.encode(text));
+const AWS_JSON: ForeignJson<AwsRaw> = (raw, channel, text) =>
+  // Written by hand: JSON.stringify cannot write these numbers.
+  raw.publishToTopic(
+    channel,
+    `{"specversion":"1.0","id":"raw-1","source":"/billing/legacy","type":"orders.created","datacontenttype":"application/json","data":${text}}`,
+  );
+
+/**
+ * Registers the cases of payloads a provider must carry as they were
+ * sent, or refuse at once with the reason.
+ */
+function payloadCases<Raw>(
+  target: FaultTarget<Raw>,
+  foreign: ForeignJson<Raw>,
+) {
+  const { timing } = target;
+  describe(`payloads on ${target.name}`, () => {
+    let scope: FaultScope<Raw>;
+    beforeEach(async () => {
+      scope = await target.open();
+    });
+    afterEach(() => scope.close());
+
+    const until = <T>(check: () => T | Promise<T>, message: string) =>
+      eventually(check, { timeoutMs: timing.eventuallyMs, message });
+
+    it(
+      'at-least-once: a JSON body holding 1e400 and -0 is carried byte for byte',
+      async () => {
+        const client = await scope.client();
+        const name = uniqueName('wire');
+        const channel = client.channel<string>(name, {
+          groups: ['billing'],
+          codec: jsonText,
+        });
+        const recorder = createRecorder<string>();
+
+        await channel.publish(EDGE_NUMBERS);
+        channel.subscribe(recorder.handler, { group: 'billing' });
+        await until(
+          () => expect(recorder.runs).toHaveLength(1),
+          'the message handled',
+        );
+
+        expect(recorder.runs[0]?.message.data).toBe(EDGE_NUMBERS);
+      },
+      timing.caseMs,
+    );
+
+    it(
+      'at-least-once: JSON from another producer holding 1e400 and -0 arrives as the JSON codec reads the text sent, not as null and 0',
+      async () => {
+        const client = await scope.client();
+        const name = uniqueName('wire');
+        const channel = client.channel<Record<string, number>>(name, {
+          groups: ['billing'],
+        });
+        const recorder = createRecorder<Record<string, number>>();
+
+        await channel.publish({ n: 1 });
+        await foreign(scope.raw, name, EDGE_NUMBERS);
+        channel.subscribe(recorder.handler, { group: 'billing' });
+        await until(
+          () => expect(recorder.runs).toHaveLength(2),
+          'both messages handled',
+        );
+
+        const data = recorder.runs.map((run) => run.message.data);
+        expect(data).toContainEqual({ n: 1 });
+        const edge = data.find((item) => item.n === 3);
+        expect(edge).toMatchObject({ n: 3, amount: Number.POSITIVE_INFINITY });
+        expect(Object.is(edge?.refund, -0)).toBe(true);
+        expect(await client.admin.deadLetters(name)).toEqual([]);
+      },
+      timing.caseMs,
+    );
+
+    it(
+      'a MessagePack publish of an object with an own __proto__ key is refused at once with a ValidationError naming where, and nothing is sent',
+      async () => {
+        const client = await scope.client();
+        const name = uniqueName('wire');
+        const channel = client.channel<unknown>(name, {
+          groups: ['billing'],
+          codec: 'msgpack',
+        });
+        const recorder = createRecorder<unknown>();
+        const refused = JSON.parse('{"n":4,"meta":{"__proto__":{"x":1}}}');
+
+        const error = await expectError(
+          () => channel.publish(refused),
+          ValidationError,
+        );
+        const good = await channel.publish({ n: 5 });
+        channel.subscribe(recorder.handler, { group: 'billing' });
+        await until(
+          () => expect(recorder.ids()).toEqual([good.id]),
+          'the good message handled',
+        );
+        await until(
+          () => expectDrained(client, name, 'billing'),
+          'group drained',
+        );
+
+        expect(error.field).toBe('data');
+        expect(error.message).toBe(
+          'value cannot be encoded as MessagePack: data.meta has an own __proto__ key, which MessagePack decoders refuse to read; rename the key or use the json codec',
+        );
+        expect(recorder.runs).toHaveLength(1);
+        expect(await client.admin.deadLetters(name)).toEqual([]);
+      },
+      timing.caseMs,
+    );
+  });
+}
+
+if (selected.includes('local')) {
+  wireCases(targets.local, LOCAL_CASES);
+  payloadCases(targets.local, LOCAL_JSON);
+}
+if (selected.includes('nats')) {
+  wireCases(targets.nats, NATS_CASES);
+  payloadCases(targets.nats, NATS_JSON);
+}
+if (selected.includes('aws')) {
+  wireCases(targets.aws, AWS_CASES);
+  payloadCases(targets.aws, AWS_JSON);
+}
