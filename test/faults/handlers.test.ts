@@ -18,7 +18,6 @@ import {
   uniqueName,
 } from '../../src/testkit/helpers.ts';
 import {
-  type AnyFaultTarget,
   type Completion,
   type FaultScope,
   faultTargets,
@@ -37,10 +36,10 @@ interface Order {
 const targets = faultTargets();
 
 describe.each(selectedTargets(targets))('handler faults on $name', (target) => {
-  const { timing } = target as AnyFaultTarget;
+  const { timing } = target;
   let scope: FaultScope<unknown>;
   beforeEach(async () => {
-    scope = await (target as AnyFaultTarget).open();
+    scope = await target.open();
   });
   afterEach(() => scope.close());
 
@@ -149,11 +148,13 @@ describe.each(selectedTargets(targets))('handler faults on $name', (target) => {
   );
 
   it(
-    'exactly-once: a handler that hangs past its lease sees the message run again; the record is completed once, with the second run result, and the hung run late result is refused and dropped',
+    'exactly-once: a handler that hangs past its lease sees the message run again; the record is completed once, with the second run result, and the hung run late result is refused and dropped, its delivery left unsettled',
     async () => {
       const completions: Completion[] = [];
+      const settles: Settle[] = [];
       const client = await scope.client({
-        wrap: (provider) => observeCompletions(provider, completions),
+        wrap: (provider) =>
+          observeCompletions(observeSettles(provider, settles), completions),
       });
       const name = uniqueName('orders');
       const channel = client.channel<Order>(name, { groups: ['billing'] });
@@ -209,6 +210,12 @@ describe.each(selectedTargets(targets))('handler faults on $name', (target) => {
         status: 'COMPLETED',
         data: '{"charged":"by the second run"}',
       });
+      // The hung run does not acknowledge for the run that completed the
+      // record: only that run's delivery is acknowledged.
+      expect(settles.filter((settle) => settle.attempt === 1)).toEqual([]);
+      expect(settles.filter((settle) => settle.kind === 'ack')).toEqual([
+        { messageId: id, attempt: attempts[1], kind: 'ack' },
+      ]);
       expect(subscription.stats.deadLettered).toBe(0);
       expect(await client.admin.deadLetters(name)).toEqual([]);
     },

@@ -29,14 +29,13 @@ import {
   uniqueName,
 } from '../../src/testkit/helpers.ts';
 import {
-  type AnyFaultTarget,
   type Completion,
-  type FaultProviderName,
   type FaultScope,
   faultTargets,
   observeCompletions,
   selectedTargets,
 } from './providers.ts';
+import type { ProviderName } from './support/config.ts';
 
 /** The data of the cases. */
 interface Order {
@@ -54,7 +53,7 @@ interface Run {
  * What each transport does with the late acknowledgement of a stale
  * holder, both of which at-least-once allows.
  */
-const STALE_ACK: Record<FaultProviderName, 'ignored' | 'takes the message'> = {
+const STALE_ACK: Record<ProviderName, 'ignored' | 'takes the message'> = {
   local: 'ignored',
   nats: 'takes the message',
   // moto deletes by any receipt handle the message was ever given; SQS
@@ -67,7 +66,7 @@ const STALE_ACK: Record<FaultProviderName, 'ignored' | 'takes the message'> = {
  * must be done: twice the provider's short lease, since several round
  * trips to the server follow the race.
  */
-const RACE_LEASE_MS: Record<FaultProviderName, number> = {
+const RACE_LEASE_MS: Record<ProviderName, number> = {
   local: 1_000,
   nats: 1_000,
   aws: 2_000,
@@ -76,10 +75,10 @@ const RACE_LEASE_MS: Record<FaultProviderName, number> = {
 const targets = faultTargets();
 
 describe.each(selectedTargets(targets))('lease races on $name', (target) => {
-  const { timing, name: provider } = target as AnyFaultTarget;
+  const { timing, name: provider } = target;
   let scope: FaultScope<unknown>;
   beforeEach(async () => {
-    scope = await (target as AnyFaultTarget).open();
+    scope = await target.open();
   });
   afterEach(() => scope.close());
 

@@ -43,9 +43,7 @@ import { createNatsProvider } from '../../src/providers/nats/index.ts';
 import { plainClients } from '../aws/channel-fixtures.ts';
 import { type MotoServer, startMotoServer } from '../aws/moto.ts';
 import { type NatsTestServer, startNatsServer } from '../nats/server.ts';
-
-/** Names of the providers of the fault suite. */
-export type FaultProviderName = 'local' | 'nats' | 'aws';
+import { PROVIDERS, type ProviderName } from './support/config.ts';
 
 /** Bounds of the waits of a case, tuned to the transport. */
 export interface Timing {
@@ -84,7 +82,7 @@ export interface FaultScope<Raw> {
 
 /** A provider of the fault suite. */
 export interface FaultTarget<Raw> {
-  readonly name: FaultProviderName;
+  readonly name: ProviderName;
   readonly timing: Timing;
   /** Opens a fresh namespace; close it in `afterEach`. */
   open(): Promise<FaultScope<Raw>>;
@@ -154,26 +152,24 @@ export interface FaultTargets {
 }
 
 /** One of the suite's targets, whatever its raw access. */
-export type AnyFaultTarget = FaultTargets[FaultProviderName];
-
-const ALL: readonly FaultProviderName[] = ['local', 'nats', 'aws'];
+export type AnyFaultTarget = FaultTargets[ProviderName];
 
 /**
  * The providers a fault file runs on, from `SWITCHYARD_FAULT_PROVIDERS`
  * or all of them.
  */
-export function selectedProviders(): FaultProviderName[] {
+export function selectedProviders(): ProviderName[] {
   const listed = process.env.SWITCHYARD_FAULT_PROVIDERS;
-  if (listed === undefined || listed.trim() === '') return [...ALL];
+  if (listed === undefined || listed.trim() === '') return [...PROVIDERS];
   const names = listed.split(',').map((name) => name.trim());
   for (const name of names) {
-    if (!ALL.includes(name as FaultProviderName)) {
+    if (!PROVIDERS.includes(name as ProviderName)) {
       throw new Error(
-        `SWITCHYARD_FAULT_PROVIDERS names ${JSON.stringify(name)}; the fault providers are ${ALL.join(', ')}`,
+        `SWITCHYARD_FAULT_PROVIDERS names ${JSON.stringify(name)}; the fault providers are ${PROVIDERS.join(', ')}`,
       );
     }
   }
-  return names as FaultProviderName[];
+  return names as ProviderName[];
 }
 
 /**
