@@ -4,12 +4,14 @@
  * it is handed out, and its acknowledgement in a worker group is
  * recorded so that the object can be removed.
  */
+import { isRetryable, NotFoundError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { WireMessage } from '../core/message.ts';
 import type {
   ConsumerSpec,
   FetchOptions,
   ObjectStore,
+  ObjectTransport,
   TransportConsumer,
   TransportDelivery,
 } from '../core/provider.ts';
@@ -30,10 +32,57 @@ export interface ResolveTarget {
   store(): Promise<ObjectStore>;
 }
 
+/**
+ * The target of `bucket` of `objects`, whose claim-check objects are
+ * named under `prefix`. The bucket is opened on first use and the store
+ * kept; an open that fails is tried again on the next use. With
+ * `create`, a bucket found absent is created; without it, an absent
+ * bucket fails the open with the transport's NotFoundError.
+ */
+export function bucketTarget(
+  objects: ObjectTransport,
+  bucket: string,
+  prefix: string,
+  options: { create: boolean },
+): ResolveTarget {
+  // Opened without creating first, so that where the bucket exists (a
+  // deployed stack declares it) opening needs no right to create one.
+  const open = async (): Promise<ObjectStore> => {
+    try {
+      return await objects.open(bucket, { create: false });
+    } catch (error) {
+      if (!options.create || !(error instanceof NotFoundError)) throw error;
+      return objects.open(bucket, { create: true });
+    }
+  };
+  let opening: Promise<ObjectStore> | undefined;
+
+  return {
+    bucket,
+    prefix,
+    store() {
+      opening ??= open().catch((error: unknown) => {
+        opening = undefined;
+        throw error;
+      });
+      return opening;
+    },
+  };
+}
+
 /** A resolved reference message, or why it cannot be resolved. */
 export type Resolution =
   | { ok: true; message: WireMessage; reference: ClaimCheckReference }
-  | { ok: false; reason: string; reference?: ClaimCheckReference };
+  | {
+      ok: false;
+      reason: string;
+      reference?: ClaimCheckReference;
+      /**
+       * The store failed in a way that may pass (unreachable, throttled,
+       * timed out): reading again later may succeed. Absent otherwise.
+       */
+      retryable?: true;
+    };
 
 /**
  * The original message of reference message `message`: its body read
@@ -41,7 +90,7 @@ export type Resolution =
  * came. Never throws: a malformed reference, a reference outside the
  * claim check's bucket and prefix, a missing object, a size or digest
  * that does not match, or a store failure give a reason naming the
- * bucket and key.
+ * bucket and key; a store failure that may pass is marked `retryable`.
  */
 export async function resolveReference(
   message: WireMessage,
@@ -72,6 +121,7 @@ export async function resolveReference(
       ok: false,
       reference,
       reason: `claim-check ${where} could not be read: ${describeError(error)}`,
+      ...(isRetryable(error) && { retryable: true as const }),
     };
   }
   if (body === undefined) {

@@ -15,11 +15,11 @@ import type { WireMessage } from '../core/message.ts';
 import type {
   ChannelTransport,
   DeadLetter,
-  ObjectStore,
   ObjectTransport,
   TransportPublishOutcome,
 } from '../core/provider.ts';
 import {
+  bucketTarget,
   claimCheckConsumer,
   type ResolveTarget,
   resolveReference,
@@ -140,18 +140,9 @@ export function withClaimCheck(
     logger,
   );
 
-  let opening: Promise<ObjectStore> | undefined;
-  const target: ResolveTarget = {
-    bucket,
-    prefix,
-    store() {
-      opening ??= objects.open(bucket, { create: true }).catch((error) => {
-        opening = undefined;
-        throw error;
-      });
-      return opening;
-    },
-  };
+  const target: ResolveTarget = bucketTarget(objects, bucket, prefix, {
+    create: true,
+  });
 
   const checkIn = async (
     channel: string,
