@@ -11,8 +11,13 @@
  * by then are reported failed, and handlers still running are abandoned
  * (nothing is acknowledged or recorded for them) so that the batch
  * response goes back before Lambda stops the invocation.
+ *
+ * With a claim check, a record carrying a reference is resolved as it
+ * starts, so that no more bodies are held at once than records run; its
+ * settlement (a dead letter above all) keeps the reference, as it came.
  */
 import type { TransportDelivery } from '../../core/provider.ts';
+import type { ResolveTarget } from '../../delivery/claim-check-consumer.ts';
 import { processDelivery } from '../../delivery/process.ts';
 import {
   type DeliveryEnv,
@@ -20,6 +25,7 @@ import {
   type Job,
 } from '../../delivery/settle.ts';
 import type { BatchItem } from './batch-item.ts';
+import { resolveRecord, settleUnresolved } from './claim-check.ts';
 import type { Deadline } from './invocation.ts';
 import {
   type RecordOutcome,
@@ -33,6 +39,8 @@ export interface BatchRun {
   ports: SettlePorts;
   deadline: Deadline;
   concurrency: number;
+  /** Where claim-check references are resolved; absent without one. */
+  claimCheck?: ResolveTarget;
 }
 
 /** Runs every item; resolves with one outcome per item, in order. */
@@ -126,8 +134,9 @@ async function runLane(
 }
 
 /**
- * Dead-letters an item that cannot be handled with its problem, and
- * hands any other to the core processing.
+ * Dead-letters an item that cannot be handled with its problem, resolves
+ * the reference of one that carries it, and hands the message to the
+ * core processing.
  */
 async function runItem(
   item: BatchItem,
@@ -137,20 +146,42 @@ async function runItem(
 ): Promise<void> {
   const { env } = run;
   const delivery: TransportDelivery = recordDelivery(item, outcome, run.ports);
+  const log = () =>
+    run.ports.logger.child({ messageId: item.id, attempt: item.attempt });
   env.stats.inFlight++;
 
   try {
-    if (item.problem === undefined) {
+    if (item.problem !== undefined) {
+      env.stats.delivered++;
+      await deadLetter(delivery, item.problem, env.stats, log());
+      outcome.reason ??= item.problem;
+      return;
+    }
+    // A record over its attempts is dead-lettered by the core as it
+    // came, without reading its object first.
+    const resolving =
+      item.attempt > env.policy.maxAttempts
+        ? undefined
+        : resolveRecord(item.wire, run.claimCheck);
+    if (resolving === undefined) {
       await processDelivery(delivery, env, job);
       return;
     }
-    env.stats.delivered++;
-    const log = run.ports.logger.child({
-      messageId: item.id,
-      attempt: item.attempt,
-    });
-    await deadLetter(delivery, item.problem, env.stats, log);
-    outcome.reason ??= item.problem;
+
+    const resolved = await resolving;
+    if (job.abandoned) return;
+    if (resolved.ok) {
+      // The handler sees the original message; settling, a dead letter
+      // included, still concerns the record with its reference.
+      await processDelivery(
+        { ...delivery, message: resolved.message },
+        env,
+        job,
+      );
+      return;
+    }
+    await settleUnresolved(delivery, resolved, env, log());
+    outcome.reason ??= resolved.reason;
   } finally {
     env.stats.inFlight--;
   }

@@ -1,6 +1,7 @@
 /**
  * The records of an SQS or SNS event for a channel function: read each
- * one, open what the function's guarantee needs, and run the batch.
+ * one, open what the function's guarantee needs, and run the batch, with
+ * the runtime's claim check when it has one.
  */
 import type { Context } from 'aws-lambda';
 import { runBatch } from './batch.ts';
@@ -80,6 +81,9 @@ export function channelBatchProcessor(
         },
         deadline,
         concurrency: policy.concurrency,
+        ...(current.claimCheck !== undefined && {
+          claimCheck: current.claimCheck,
+        }),
       });
       outcomes.forEach((outcome, index) => {
         if (outcome.status === 'failed') {

@@ -3,6 +3,11 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { ConfigurationError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Provider } from '../../core/provider.ts';
+import {
+  type ClaimCheckSetting,
+  type ResolvedClaimCheck,
+  resolveClaimCheck,
+} from '../../delivery/claim-check-options.ts';
 import type { Pipeline } from '../define-pipeline.ts';
 import type { SwitchyardFunction } from '../types.ts';
 
@@ -48,6 +53,17 @@ export interface LambdaOptions {
   safetyMarginMs?: number;
   /** The idempotency table of exactly-once functions. */
   idempotency?: { table?: string; ttlMs?: number };
+  /**
+   * The claim check of the function's client, as `createSwitchyard`
+   * takes it: records carrying a claim-check reference are resolved from
+   * this bucket of the objects provider before the handler runs, and the
+   * handler's publishes carry bodies over the channels provider's limit
+   * as objects there. Default: the configuration's `claimCheck`
+   * (`SWITCHYARD_CLAIM_CHECK_BUCKET`, which the CDK app sets from the
+   * pipeline's declaration) when the providers come from the
+   * configuration; none when `provider` is given.
+   */
+  claimCheck?: ClaimCheckSetting;
 }
 
 /** Default of {@link LambdaOptions.safetyMarginMs}. */
@@ -61,11 +77,13 @@ export interface ResolvedLambdaOptions {
   sqs: SqsVisibilityClient | undefined;
   safetyMarginMs: number;
   idempotency: { table?: string; ttlMs?: number };
+  claimCheck: ResolvedClaimCheck | undefined;
 }
 
 /**
  * Checks `options` for `fn`. Throws a ConfigurationError naming the
- * field and the value received.
+ * field and the value received (`claimCheck.bucket` and the like for a
+ * bad claim check).
  */
 export function resolveLambdaOptions(
   fn: SwitchyardFunction,
@@ -106,6 +124,10 @@ export function resolveLambdaOptions(
     sqs,
     safetyMarginMs,
     idempotency: options.idempotency ?? {},
+    claimCheck:
+      options.claimCheck === undefined
+        ? undefined
+        : resolveClaimCheck(options.claimCheck),
   };
 }
 

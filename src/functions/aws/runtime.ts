@@ -1,7 +1,9 @@
 /**
  * What a Lambda instance keeps from its cold start to its last
- * invocation: the providers, the client the handler sees, the
- * idempotency tables it opened and the function's counters.
+ * invocation: the providers, the client the handler sees (with the
+ * claim check, when there is one), where claim-check references are
+ * resolved, the idempotency tables it opened and the function's
+ * counters.
  */
 import type { Capabilities } from '../../core/capabilities.ts';
 import { createSwitchyard } from '../../core/client.ts';
@@ -14,6 +16,8 @@ import type {
   Provider,
 } from '../../core/provider.ts';
 import type { Part, Switchyard } from '../../core/switchyard.ts';
+import type { ResolveTarget } from '../../delivery/claim-check-consumer.ts';
+import type { ClaimCheckSetting } from '../../delivery/claim-check-options.ts';
 import { countingClient } from '../context.ts';
 import { definePipeline, type Pipeline } from '../define-pipeline.ts';
 import {
@@ -22,6 +26,7 @@ import {
   type PipelineStats,
 } from '../stats.ts';
 import type { SwitchyardFunction } from '../types.ts';
+import { claimCheckTarget } from './claim-check.ts';
 import type { ResolvedLambdaOptions } from './options.ts';
 
 /** The state one Lambda instance shares across its invocations. */
@@ -35,6 +40,11 @@ export interface LambdaRuntime {
   readonly channels: ChannelTransport | undefined;
   /** Capabilities of the provider of channels (or of every part). */
   readonly capabilities: Capabilities;
+  /**
+   * Where claim-check references of records are resolved: the claim
+   * check of the options, else of the configuration. Absent without one.
+   */
+  readonly claimCheck: ResolveTarget | undefined;
   /** The function's counters since the cold start. */
   readonly stats: FunctionStats;
   /** A copy of the counters as a pipeline's, for `context.stats()`. */
@@ -48,6 +58,8 @@ interface Started {
   provider: Provider;
   parts: Partial<Record<Part, Provider>>;
   instanceId?: string;
+  /** The configuration's claim check, when it came from one. */
+  claimCheck?: ClaimCheckSetting;
 }
 
 /**
@@ -76,7 +88,12 @@ async function startRuntime(
 ): Promise<LambdaRuntime> {
   const base = options.logger ?? silentLogger;
   const started = await startProviders(options, base);
-  const client = createSwitchyard({ ...started, logger: base });
+  const claimCheck = options.claimCheck ?? started.claimCheck;
+  const client = createSwitchyard({
+    ...started,
+    logger: base,
+    ...(claimCheck !== undefined && { claimCheck }),
+  });
   const pipeline = options.pipeline ?? pipelineOf(fn);
   const logger = base.child({ pipeline: pipeline.name, function: fn.name });
   const stats = emptyFunctionStats(fn.trigger.type);
@@ -98,6 +115,13 @@ async function startRuntime(
     }),
     channels: channelsProvider.channels,
     capabilities: channelsProvider.capabilities,
+    claimCheck:
+      claimCheck === undefined
+        ? undefined
+        : claimCheckTarget(
+            claimCheck,
+            started.parts.objects ?? started.provider,
+          ),
     stats,
     pipelineStats: () =>
       structuredClone({
@@ -129,7 +153,9 @@ async function startProviders(
     // Loaded here so that a bundle given its provider carries no
     // configuration loading.
     const config = await import('../../config/connect.ts');
-    return config.startProviders({ logger });
+    const started = await config.startProviders({ logger });
+    const { claimCheck } = started.config;
+    return { ...started, ...(claimCheck !== undefined && { claimCheck }) };
   }
   const provider = typeof source === 'function' ? await source() : source;
 

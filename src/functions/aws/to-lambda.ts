@@ -50,6 +50,18 @@ export type SwitchyardLambdaHandler = (
  *   or was dead-lettered leaves the queue; any other is returned in
  *   `batchItemFailures`. With the `sqs` option, a retry's delay becomes
  *   the record's visibility.
+ * - claim check: with the `claimCheck` option, or the configuration's
+ *   (`SWITCHYARD_CLAIM_CHECK_BUCKET`), a record whose message carries a
+ *   claim-check reference is handed to the handler with the original
+ *   data and content type, its object read from the bucket of the
+ *   objects provider with size and SHA-256 checked. A missing or corrupt
+ *   object dead-letters the record with a reason naming the bucket and
+ *   key; a read that fails for now (unreachable, throttled) is retried
+ *   like a failed handler. The object is never removed here: Lambda
+ *   deletes the message only after the batch response, and a record
+ *   that comes back needs it again, so it stays until the bucket's
+ *   expiry rule (the lifecycle rule the CDK app declares) removes it.
+ *   The handler's publishes carry bodies over the limit as objects.
  * - FIFO queues: records of one message group run in order, and once
  *   one fails, the later records of its group are returned as failures
  *   without running.
