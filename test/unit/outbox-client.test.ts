@@ -185,6 +185,35 @@ describe("a channel with confirm 'outbox'", () => {
     expect(received[0]!.id).toBe('order-1');
   });
 
+  it('relays what waits to the transport the client switched to', async () => {
+    const { provider, state } = await flakyProvider();
+    const sy = await client(provider);
+    const orders = sy.channel<Order>('orders', {
+      groups: ['billing'],
+      confirm: 'outbox',
+    });
+    await orders.publish({ n: 0 });
+    await sy.outbox.drained({ timeoutMs: 5_000 });
+    state.down = true;
+    await orders.publish({ n: 1 }, { id: 'waiting' });
+    await eventually(() => sy.outbox.stats().retried > 0);
+    const namespace = randomUUID();
+
+    await sy.switchTo(await createMemoryProvider({ namespace }), {
+      drainCheckMs: 10,
+    });
+    const drained = await sy.outbox.drained({ timeoutMs: 5_000 });
+    const reader = createSwitchyard({
+      provider: await createMemoryProvider({ namespace }),
+    });
+    clients.push(reader);
+    const { received } = receive(reader, 'orders', 'billing');
+
+    expect(drained).toBe(true);
+    await eventually(() => received.length === 1);
+    expect(received[0]!.id).toBe('waiting');
+  });
+
   it('is refused when confirm is neither transport nor outbox', async () => {
     const { provider } = await flakyProvider();
     const sy = await client(provider);
