@@ -32,7 +32,7 @@ const COUNT: Record<ProviderName, number> = {
 const LEASE_MS = 2_000;
 
 /** The longest a run may take before the test gives up on it. */
-const RUN_TIMEOUT_MS = 90_000;
+const RUN_TIMEOUT_MS = 45_000;
 
 const faults = new FaultFixture();
 

@@ -20,13 +20,13 @@
  * endpoint. Local does not apply: it has no network, the store is a
  * database file the process opens.
  */
-import { describe, expect, test } from 'vitest';
+import { describe, expect, onTestFinished, test } from 'vitest';
 import {
   isRetryable,
   TimeoutError,
   TransportUnavailableError,
 } from '../../src/core/errors.ts';
-import { eventually } from '../../src/testkit/helpers.ts';
+import { eventually, within } from '../../src/testkit/helpers.ts';
 import { missing, publishSteadily } from './support/ledger.ts';
 import type { TcpProxy } from './support/proxy.ts';
 import { FaultFixture } from './support/targets.ts';
@@ -93,10 +93,14 @@ async function publishThrough(
   );
   const progress: Progress = { confirmed: [], rejections: [], faultOn: false };
 
+  // A test that fails leaves no producer behind for the next one.
+  const stop = new AbortController();
+  onTestFinished(() => stop.abort());
   const producer = publishSteadily(
     (id, n) => bounded(orders.publish({ n }, { id }), id),
     {
       count: TOTAL,
+      signal: stop.signal,
       id: (n) => `order-${n}`,
       periodMs: PERIOD_MS,
       retryMs: 200,
@@ -115,7 +119,7 @@ async function publishThrough(
   await fault(proxy, progress);
   progress.faultOn = false;
   const confirmedAtFaultEnd = progress.confirmed.length;
-  await producer;
+  await within(producer, RUN_TIMEOUT_MS, 'the producer confirming the rest');
   await eventually(
     () => {
       const left = missing(progress.confirmed, handled);

@@ -21,7 +21,10 @@ export interface SteadyPublishing {
   onConfirmed?: (id: string, n: number) => void;
   /** Called on every failed attempt, before it is sent again. */
   onFailed?: (id: string, error: unknown) => void;
-  /** Stops taking new messages; a message under way is finished. */
+  /**
+   * Stops publishing: no new message is taken, and a failed one is not
+   * sent again.
+   */
   signal?: AbortSignal;
 }
 
@@ -31,7 +34,7 @@ export interface SteadyPublishing {
  * producer that wants its message through does, so a transport that
  * stored it after all drops the re-send (dedup window) or delivers it
  * twice (at-least-once). Resolves when every message was confirmed or
- * `signal` aborted.
+ * `signal` aborted; rejects with what `onFailed` throws.
  *
  * @example
  * ```ts
@@ -61,10 +64,11 @@ export async function publishSteadily(
           break;
         } catch (error) {
           options.onFailed?.(id, error);
-          await sleep(retryMs);
+          if (options.signal?.aborted) return;
+          await sleep(retryMs, options.signal);
         }
       }
-      if (options.periodMs) await sleep(options.periodMs);
+      if (options.periodMs) await sleep(options.periodMs, options.signal);
     }
   };
 

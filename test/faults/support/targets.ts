@@ -76,6 +76,7 @@ export type TargetOptions = Record<string, unknown>;
 export class FaultFixture {
   readonly #children: ReportingChild[] = [];
   readonly #closers: (() => Promise<void>)[] = [];
+  readonly #proxies: TcpProxy[] = [];
   #moto: Promise<MotoServer> | undefined;
 
   constructor() {
@@ -156,6 +157,7 @@ export class FaultFixture {
       throw new Error(`the ${target.name} provider has no server to proxy`);
     }
     const proxy = await startProxy({ port: target.serverPort });
+    this.#proxies.push(proxy);
     this.#closers.push(() => proxy.stop());
     return proxy;
   }
@@ -170,9 +172,16 @@ export class FaultFixture {
     return this.#start({ role: 'consume', ...plan }).then(asConsumer);
   }
 
-  /** Kills the children, then closes and removes the rest, newest first. */
+  /**
+   * Kills the children, lifts the proxies' faults so that clients close
+   * promptly, then closes and removes the rest, newest first.
+   */
   async release(): Promise<void> {
     await Promise.all(this.#children.splice(0).map((child) => child.kill()));
+    for (const proxy of this.#proxies.splice(0)) {
+      proxy.delay(0);
+      proxy.resume();
+    }
     const failures: unknown[] = [];
     for (const close of this.#closers.splice(0).reverse()) {
       await close().catch((error: unknown) => failures.push(error));
