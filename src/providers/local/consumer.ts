@@ -26,7 +26,8 @@ export const MAX_FETCH = 1000;
  * was handed out again) does nothing: the newer delivery stays, and its
  * holder decides. Extending such a lease throws a ConflictError, so that
  * its holder learns it lost the message. A row that cannot be read as a
- * message (its attributes column is not a JSON object of strings) is
+ * message (an empty id, an attributes column that is not a JSON object
+ * of strings) is
  * dead-lettered with the reason by the fetch that takes it, and never
  * returned. Closing returns the deliveries this consumer still holds to
  * the channel at once (their attempt counts stand); closing a broadcast

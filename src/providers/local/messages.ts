@@ -59,9 +59,10 @@ export function toWireMessage(row: MessageRow, channel: string): WireMessage {
 }
 
 /**
- * The message a row holds, or, for a row whose attributes column is not
- * a JSON object of strings, the message without attributes and a reason
- * that says what is wrong, so that a consumer dead-letters it instead of
+ * The message a row holds, or, for a row no message can come from (an
+ * empty id, an attributes column that is not a JSON object of strings),
+ * the message as far as it reads and a reason that says what is wrong,
+ * so that a consumer dead-letters it instead of handing it out or
  * failing every fetch that takes it.
  */
 export function readMessageRow(row: MessageRow, channel: string): RowRead {
@@ -82,8 +83,14 @@ export function readMessageRow(row: MessageRow, channel: string): RowRead {
   if (row.traceparent !== null) message.traceparent = row.traceparent;
   if (row.tracestate !== null) message.tracestate = row.tracestate;
 
-  if (typeof attributes === 'string') {
-    const reason = `message '${row.id}' on channel '${channel}' cannot be read: its attributes column ${JSON.stringify(excerpt(row.attributes ?? ''))} is not a JSON object of strings: ${attributes}`;
+  const problem =
+    row.id === ''
+      ? 'its id is empty'
+      : typeof attributes === 'string'
+        ? `its attributes column ${JSON.stringify(excerpt(row.attributes ?? ''))} is not a JSON object of strings: ${attributes}`
+        : undefined;
+  if (problem !== undefined) {
+    const reason = `message ${row.seq} of channel '${channel}' cannot be read: ${problem}`;
     return { ok: false, message, reason };
   }
   return { ok: true, message };
