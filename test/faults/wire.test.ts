@@ -121,7 +121,14 @@ const LOCAL_CASES: WireCase<LocalRaw>[] = [
         { attributes: '{"region": eu' },
       ),
     reason:
-      /^message 'raw-1' on channel 'wire-[a-z0-9]+' cannot be read: its attributes column "\{\\"region\\": eu" is not a JSON object of strings: it is not valid JSON/,
+      /^message \d+ of channel 'wire-[a-z0-9]+' cannot be read: its attributes column "\{\\"region\\": eu" is not a JSON object of strings: it is not valid JSON( \(error at position \d+\))?$/,
+  },
+  {
+    what: 'a row with an empty id',
+    inject: (raw, channel) =>
+      raw.insertMessage(channel, wire(channel, '', utf8.encode('{"n":5}'))),
+    reason:
+      /^message \d+ of channel 'wire-[a-z0-9]+' cannot be read: its id is empty$/,
   },
   {
     what: 'a row with a MessagePack frame cut short',
