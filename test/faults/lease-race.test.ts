@@ -63,8 +63,8 @@ const STALE_ACK: Record<ProviderName, 'ignored' | 'takes the message'> = {
 
 /**
  * The lease of the pull cases, within which the steps after the race
- * must be done: twice the provider's short lease, since several round
- * trips to the server follow the race.
+ * must be done: longer than the provider's short lease, since several
+ * round trips to the server follow the race.
  */
 const RACE_LEASE_MS: Record<ProviderName, number> = {
   local: 1_000,
