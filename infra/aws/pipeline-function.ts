@@ -17,6 +17,11 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { SwitchyardFunction } from '../../src/functions/types.ts';
 import { lambdaBundling } from './bundling.ts';
+import {
+  type ClaimCheckGrant,
+  claimCheckEnvironment,
+  claimCheckStatements,
+} from './claim-check-access.ts';
 import { lambdaName } from './names.ts';
 
 /** Lambda's limit on a function's run time. */
@@ -57,6 +62,14 @@ export interface FunctionGrants {
    * @default - it sends no replies
    */
   readonly replyQueues?: string;
+
+  /**
+   * The claim check's objects it reads or writes, and the setting of
+   * its client's claim check.
+   *
+   * @default - no claim check
+   */
+  readonly claimCheck?: ClaimCheckGrant;
 }
 
 /** A channel's topic and the ARN pattern of its consumer queues. */
@@ -147,7 +160,9 @@ export interface PipelineFunctionProps {
  * A Lambda function on Node.js 22 and ARM that runs one pipeline
  * function through the Lambda adapter, with the provider set to `aws`
  * and the deployment's prefix in its environment
- * (`SWITCHYARD_PROVIDER`, `SWITCHYARD_AWS_PREFIX`).
+ * (`SWITCHYARD_PROVIDER`, `SWITCHYARD_AWS_PREFIX`), and with a claim
+ * check grant, the claim check's bucket and prefix
+ * (`SWITCHYARD_CLAIM_CHECK_BUCKET`, `SWITCHYARD_CLAIM_CHECK_PREFIX`).
  *
  * On a channel trigger it consumes its group's queue and reports the
  * messages of a batch that failed, so that only those are received
@@ -169,6 +184,7 @@ export class PipelineFunction extends Construct {
       MAX_TIMEOUT_MS,
     );
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const claimCheck = props.grants?.claimCheck;
 
     const logGroup = new LogGroup(this, 'Logs', {
       logGroupName: `/aws/lambda/${name}`,
@@ -190,6 +206,7 @@ export class PipelineFunction extends Construct {
       environment: {
         SWITCHYARD_PROVIDER: 'aws',
         SWITCHYARD_AWS_PREFIX: prefix,
+        ...(claimCheck !== undefined && claimCheckEnvironment(claimCheck)),
       },
       bundling: lambdaBundling(),
     });
@@ -241,6 +258,11 @@ export class PipelineFunction extends Construct {
           resources: [grants.replyQueues],
         }),
       );
+    }
+    if (grants.claimCheck !== undefined) {
+      for (const statement of claimCheckStatements(grants.claimCheck)) {
+        fn.addToRolePolicy(statement);
+      }
     }
   }
 

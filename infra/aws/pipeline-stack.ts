@@ -25,6 +25,7 @@ import { REQUEST_QUEUE_ATTRIBUTES } from '../../src/providers/aws/request-server
 import { type FunctionAccess, resolveGrants } from './access.ts';
 import { AccessLogsBucket } from './access-logs-bucket.ts';
 import { ChannelTopic } from './channel-topic.ts';
+import { claimCheckGrant } from './claim-check-access.ts';
 import { writeEntry } from './entry.ts';
 import { IdempotencyTable } from './idempotency-table.ts';
 import { KvTable } from './kv-table.ts';
@@ -168,6 +169,13 @@ export interface PipelineStackProps extends StackProps {
  * {@link ObjectBucket} per object bucket (the claim check's bucket with a
  * rule that expires its prefix), and a {@link PipelineFunction}
  * per function of a worker group, schedule or request subject.
+ *
+ * With a claim check declared, a worker group's function may read the
+ * objects under its prefix (its records may carry references) and a
+ * function that publishes (`access.publish`) may write them; either gets
+ * the claim check's bucket and prefix in its environment, so that its
+ * client has the claim check. Functions remove no object: the bucket's
+ * expiry rule does.
  *
  * Each function runs through the Lambda adapter (`toLambda`): a worker
  * group's function consumes its group's queue; a schedule function is
@@ -317,6 +325,10 @@ export class PipelineStack extends Stack {
       fn.guarantee === 'exactly-once' && this.idempotencyTable !== undefined
         ? [this.idempotencyTable.table]
         : [];
+    const claimCheck = this.#claimCheckOf(
+      trigger,
+      deployment.access?.publish?.length ?? 0,
+    );
 
     const created = new PipelineFunction(this, `Function-${fn.name}`, {
       prefix: this.prefix,
@@ -344,6 +356,7 @@ export class PipelineStack extends Stack {
             resource: `${replyQueuePrefix(this.prefix)}*`,
           }),
         }),
+        ...(claimCheck !== undefined && { claimCheck }),
       },
       removalPolicy: options.removalPolicy,
     });
@@ -387,6 +400,22 @@ export class PipelineStack extends Stack {
         Math.min(fn.timeoutMs ?? DEFAULT_TIMEOUT_MS, visibleMs),
       ),
     };
+  }
+
+  /**
+   * The claim check of a function of `trigger` that publishes on
+   * `publishes` channels, when the pipeline declares one.
+   */
+  #claimCheckOf(trigger: DeployedTrigger, publishes: number) {
+    const declared = this.resources.claimCheck;
+    if (declared === undefined) return undefined;
+    const bucket = this.objectBuckets.get(declared.bucket)!.bucket;
+
+    return claimCheckGrant(
+      { bucket, name: declared.bucket, prefix: declared.prefix },
+      trigger.type,
+      publishes,
+    );
   }
 
   /** The request queue and gather topic of `subject`, made once. */
