@@ -8,8 +8,9 @@
  * the aws provider, and, as moto runs no event source mapping, each test
  * receives from the group's queue, hands the messages to the handler as
  * the SQSEvent Lambda builds, and deletes those the batch response does
- * not list as failed. A read that fails for now is a unit case on the
- * memory provider, whose store is made to fail.
+ * not list as failed. A read that fails for now, and an SNS event, are
+ * unit cases on the memory provider (whose store is made to fail in the
+ * first).
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -22,7 +23,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { sqsRecord } from '../../events/aws/samples.ts';
+import { snsRecord, sqsRecord } from '../../events/aws/samples.ts';
 import { createSwitchyard } from '../../src/core/client.ts';
 import { TransportUnavailableError } from '../../src/core/errors.ts';
 import type { Message, WireMessage } from '../../src/core/message.ts';
@@ -33,7 +34,7 @@ import {
 } from '../../src/delivery/claim-check-reference.ts';
 import { toLambda } from '../../src/functions/aws/index.ts';
 import { defineFunction } from '../../src/functions/define-function.ts';
-import { onChannel } from '../../src/functions/triggers.ts';
+import { onBroadcast, onChannel } from '../../src/functions/triggers.ts';
 import type { FunctionContext } from '../../src/functions/types.ts';
 import { createAwsProvider } from '../../src/providers/aws/index.ts';
 import { toSqsBody } from '../../src/providers/aws/wire.ts';
@@ -391,7 +392,7 @@ describe('toLambda with a claim check whose store fails for now', () => {
         },
       },
     };
-    const record = sqsRecord(toSqsBody(referenceTo('big-1')), {
+    const record = sqsRecord(toSqsBody(referenceTo('big-1').reference), {
       messageId: 'record-1',
       attempt,
     });
@@ -439,8 +440,40 @@ describe('toLambda with a claim check whose store fails for now', () => {
   });
 });
 
+describe('toLambda with a claim check, on SNS', () => {
+  it('hands a broadcast function the original data of a claim-checked notification', async () => {
+    const { provider } = await providerWithDeadLetters();
+    afterAll(() => provider.close());
+    const { reference, body } = referenceTo('big-2');
+    const bucket = await provider.objects!.open(BUCKET, { create: true });
+    await bucket.put(payloadKey('big-2'), body, {
+      contentType: 'application/json',
+    });
+    const seen: unknown[] = [];
+    const fn = defineFunction({
+      name: 'audit',
+      trigger: onBroadcast(CHANNEL),
+      handler: (message: Message) => {
+        seen.push(message.data);
+      },
+    });
+    const handler = toLambda(fn, {
+      provider,
+      claimCheck: { bucket: BUCKET, prefix: PREFIX },
+    });
+
+    const response = await handler(
+      { Records: [snsRecord(reference)] },
+      lambdaContext(),
+    );
+
+    expect(response).toBeUndefined();
+    expect(seen).toEqual([large('big-2')]);
+  });
+});
+
 /** The reference message of a large body published as message `id`. */
-function referenceTo(id: string): WireMessage {
+function referenceTo(id: string): { reference: WireMessage; body: Uint8Array } {
   const body = new TextEncoder().encode(JSON.stringify(large(id)));
   const message: WireMessage = {
     id,
@@ -452,7 +485,7 @@ function referenceTo(id: string): WireMessage {
     publisherId: 'test',
     sequence: 1,
   };
-  return referenceMessage(message, {
+  const reference = referenceMessage(message, {
     v: 1,
     bucket: BUCKET,
     key: payloadKey(id),
@@ -462,4 +495,6 @@ function referenceTo(id: string): WireMessage {
     generation: 'a1b2c3d4e5f60718',
     groups: [GROUP],
   });
+
+  return { reference, body };
 }
