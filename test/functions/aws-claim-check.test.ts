@@ -25,7 +25,10 @@ import type { SQSBatchResponse } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { snsRecord, sqsRecord } from '../../events/aws/samples.ts';
 import { createSwitchyard } from '../../src/core/client.ts';
-import { TransportUnavailableError } from '../../src/core/errors.ts';
+import {
+  ConfigurationError,
+  TransportUnavailableError,
+} from '../../src/core/errors.ts';
 import type { Message, WireMessage } from '../../src/core/message.ts';
 import type { ObjectStore, Provider } from '../../src/core/provider.ts';
 import {
@@ -437,6 +440,26 @@ describe('toLambda with a claim check whose store fails for now', () => {
       `claim-check object '${payloadKey('big-1')}' of bucket '${BUCKET}' could not be read: TransportUnavailableError: store unreachable (attempt 3 of 3)`,
     );
     expect(letters[0]!.message.contentType).toBe(CLAIM_CHECK_TYPE);
+  });
+});
+
+describe('the claimCheck option of toLambda', () => {
+  it('refuses a bucket that is no bucket name at once, naming the field and the value', async () => {
+    const { provider } = await providerWithDeadLetters();
+    afterAll(() => provider.close());
+    const fn = defineFunction({
+      name: GROUP,
+      trigger: onChannel(CHANNEL, { group: GROUP }),
+      handler: () => {},
+    });
+
+    const make = () =>
+      toLambda(fn, { provider, claimCheck: { bucket: 'Large Bodies' } });
+
+    expect(make).toThrow(ConfigurationError);
+    expect(make).toThrow(
+      /^claimCheck\.bucket must be a bucket name.*got "Large Bodies"$/,
+    );
   });
 });
 
