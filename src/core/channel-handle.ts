@@ -4,7 +4,9 @@
  *
  * The name, groups, codec and ordering are checked when the handle is made;
  * the channel is ensured on the transport lazily, once, on first use (with
- * `create: false`, only checked to exist).
+ * `create: false`, only checked to exist). With `confirm: 'outbox'`,
+ * publishes go to the client's outbox, and its relay ensures the channel
+ * before it first sends there.
  */
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { createDecoder } from '../delivery/decode.ts';
@@ -46,9 +48,9 @@ import type { Runtime } from './runtime.ts';
 
 /**
  * Makes the handle of channel `name`. Throws at once a `ValidationError`
- * for a bad channel or group name, a `ConfigurationError` for a bad codec
- * or a provider without channels, and a `CapabilityError` for `ordered` on
- * a provider without ordering.
+ * for a bad channel or group name, a `ConfigurationError` for a bad codec,
+ * a bad `confirm` or a provider without channels, and a `CapabilityError`
+ * for `ordered` on a provider without ordering.
  */
 export function createChannelHandle<T>(
   runtime: Runtime,
