@@ -206,7 +206,13 @@ export interface Channel<T> {
    * Publishes one message and resolves once the transport has stored it
    * (with `confirm: 'outbox'`, once the outbox has; the receipt's
    * `confirmedBy` says which). Throws a ValidationError (bad data, schema,
-   * attribute), a PayloadTooLargeError, or a TransportUnavailableError.
+   * attribute) or a PayloadTooLargeError, which a retry cannot mend; or,
+   * when the transport cannot be reached, a TransportUnavailableError (the
+   * connection is refused or lost) or a TimeoutError (the transport did
+   * not answer in time, so the message may or may not be stored). Both of
+   * those are `retryable`: publish again with the same `id`, and the
+   * consumer side drops the duplicate where the provider has a dedup
+   * window or the subscription is exactly-once.
    */
   publish(data: T, options?: PublishOptions): Promise<PublishReceipt>;
   /**
