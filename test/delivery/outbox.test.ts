@@ -95,7 +95,10 @@ function orderByKey(received: readonly Message<Step>[]) {
   for (const message of received) {
     if (seen.has(message.id)) continue;
     seen.add(message.id);
-    (order[message.data.key] ??= []).push(message.data.n);
+    order[message.data.key] = [
+      ...(order[message.data.key] ?? []),
+      message.data.n,
+    ];
   }
   return order;
 }
