@@ -11,14 +11,28 @@
  * becomes the oldest once the transport accepted (or refused) it.
  */
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import {
   ConfigurationError,
   SwitchyardError,
   TransportUnavailableError,
 } from '../core/errors.ts';
 import type { WireMessage } from '../core/message.ts';
+
+/**
+ * The SQLite binding, loaded when an outbox is first opened: a client that
+ * never uses the outbox (a Lambda function bundle, say) neither loads nor
+ * carries the native module.
+ */
+let binding: typeof Database | undefined;
+function sqlite(): typeof Database {
+  binding ??= createRequire(import.meta.url)(
+    'better-sqlite3',
+  ) as typeof Database;
+  return binding;
+}
 
 /** Version of the layout below, kept in `user_version`. */
 const SCHEMA_VERSION = 1;
@@ -389,7 +403,7 @@ function openFile(path: string): Database.Database {
   let db: Database.Database;
   try {
     mkdirSync(dirname(path), { recursive: true });
-    db = new Database(path);
+    db = new (sqlite())(path);
   } catch (error) {
     throw cannotOpen(path, error);
   }
