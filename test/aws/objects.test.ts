@@ -59,6 +59,29 @@ async function textOf(store: ObjectStore, name: string): Promise<string> {
   return found === undefined ? '' : (await readAll(found.body)).toString();
 }
 
+describe('opening a bucket', () => {
+  test('opening an existing bucket with create asks S3 for no new bucket, so a deployed function needs no right to create one', async () => {
+    const name = uniqueName('blobs');
+    await objects.open(name, { create: true });
+    const sent: string[] = [];
+    context.s3.middlewareStack.add(
+      (next, info) => (args) => {
+        sent.push(info.commandName ?? '');
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordCommands' },
+    );
+
+    try {
+      await objects.open(name, { create: true });
+    } finally {
+      context.s3.middlewareStack.remove('recordCommands');
+    }
+
+    expect(sent).toEqual(['HeadBucketCommand']);
+  });
+});
+
 describe('aws object buckets', () => {
   test('an object keeps its bytes, content type and metadata', async () => {
     const store = await freshBucket();

@@ -58,13 +58,19 @@ export class AwsObjects implements ObjectTransport {
     this.#context.lifecycle.check('open an object bucket');
     const name = s3Bucket(this.#context, bucket);
 
+    // A bucket is looked up before it is created, so that a deployed
+    // function whose stack made the bucket needs no right to create one.
     try {
-      if (options.create) await this.#create(name);
-      else {
-        await this.#context.s3.send(new HeadBucketCommand({ Bucket: name }));
-      }
+      await this.#context.s3.send(new HeadBucketCommand({ Bucket: name }));
     } catch (error) {
-      throw this.#error(error, `open object bucket '${bucket}'`, bucket);
+      if (!options.create || !isMissing(error)) {
+        throw this.#error(error, `open object bucket '${bucket}'`, bucket);
+      }
+      try {
+        await this.#create(name);
+      } catch (created) {
+        throw this.#error(created, `open object bucket '${bucket}'`, bucket);
+      }
     }
     return new AwsObjectStore(this.#context, bucket, name, this.#pageSize);
   }
