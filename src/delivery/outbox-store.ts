@@ -97,11 +97,13 @@ export type RowOutcome =
 /** A message the transport refused for good, as the store keeps it. */
 export interface StoredFailure {
   message: WireMessage;
+  /** The refusal's message. */
   reason: string;
+  /** The refusal's error code, e.g. `PAYLOAD_TOO_LARGE`. */
   code?: string;
   /** When it was published into the outbox, ms since the epoch. */
   publishedAt: number;
-  /** When it was refused, ms since the epoch. */
+  /** When the transport refused it, ms since the epoch. */
   failedAt: number;
   /** Attempts made, the refused one included. */
   attempts: number;

@@ -50,6 +50,7 @@ import {
   type ClaimedRow,
   OutboxStore,
   type RowOutcome,
+  type StoredFailure,
 } from './outbox-store.ts';
 
 export type { OutboxOptions, OutboxSend } from './outbox-options.ts';
@@ -62,19 +63,7 @@ const MAX_MESSAGES_PER_WRITE = 4096;
 export const OUTBOX_CLOSE_TIMEOUT_MS = 5_000;
 
 /** A message the transport refused for good, with why. */
-export interface FailedMessage {
-  message: WireMessage;
-  /** The refusal's message. */
-  reason: string;
-  /** The refusal's error code, e.g. `PAYLOAD_TOO_LARGE`. */
-  code?: string;
-  /** When it was published into the outbox, ms since the epoch. */
-  publishedAt: number;
-  /** When the transport refused it, ms since the epoch. */
-  failedAt: number;
-  /** Attempts made, the refused one included. */
-  attempts: number;
-}
+export type FailedMessage = StoredFailure;
 
 /** Options of {@link Outbox.drained}. */
 export interface DrainedOptions {
