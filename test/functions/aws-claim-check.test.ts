@@ -12,15 +12,7 @@
  * unit cases on the memory provider (whose store is made to fail in the
  * first).
  */
-import { randomBytes } from 'node:crypto';
-import {
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  GetQueueUrlCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-  type Message as SqsMessage,
-} from '@aws-sdk/client-sqs';
+import { SQSClient, type Message as SqsMessage } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { snsRecord, sqsRecord } from '../../events/aws/samples.ts';
@@ -41,10 +33,16 @@ import { onBroadcast, onChannel } from '../../src/functions/triggers.ts';
 import type { FunctionContext } from '../../src/functions/types.ts';
 import { createAwsProvider } from '../../src/providers/aws/index.ts';
 import { toSqsBody } from '../../src/providers/aws/wire.ts';
-import { eventually } from '../../src/testkit/helpers.ts';
 import { type MotoServer, startMotoServer, TEST_REGION } from '../aws/moto.ts';
 import { sqsEvent } from '../infra/sqs-event-source.ts';
-import { lambdaContext, providerWithDeadLetters } from './aws-fixtures.ts';
+import {
+  type GroupQueue,
+  groupQueue,
+  lambdaContext,
+  providerWithDeadLetters,
+  receiveSome,
+  settle,
+} from './aws-fixtures.ts';
 
 const TIMEOUT_MS = 60_000;
 
@@ -72,42 +70,9 @@ afterAll(() => moto?.stop());
 
 type Handle = (message: Message, context: FunctionContext) => unknown;
 
-/** The group queue of one test, on a prefix of its own. */
-interface GroupQueue {
-  /** A provider of the prefix: the function's, and the test's view. */
-  provider: Provider;
-  prefix: string;
-  url: string;
-  arn: string;
-}
-
-/**
- * Ensures `orders` with the group `billing` through the aws provider,
- * so that the queue has the names the provider gives it.
- */
-async function groupQueue(): Promise<GroupQueue> {
-  const prefix = `t${randomBytes(4).toString('hex')}-`;
-  const provider = await awsProvider(prefix);
-  await provider.channels!.ensure({
-    name: CHANNEL,
-    ordered: false,
-    groups: [GROUP],
-  });
-  const { QueueUrl } = await sqs.send(
-    new GetQueueUrlCommand({ QueueName: `${prefix}${CHANNEL}--${GROUP}` }),
-  );
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
-  );
-
-  return { provider, prefix, url: QueueUrl!, arn: Attributes!.QueueArn! };
-}
-
-async function awsProvider(prefix: string): Promise<Provider> {
-  const provider = await createAwsProvider({ endpoint: moto.endpoint, prefix });
-  afterAll(() => provider.close());
-  return provider;
-}
+/** A queue of the group `billing` of `orders`, on a prefix of its own. */
+const newQueue = () =>
+  groupQueue({ endpoint: moto.endpoint, sqs }, CHANNEL, GROUP);
 
 /** Publishes `data` as `id` through a client with the claim check. */
 async function publish(queue: GroupQueue, data: unknown, id: string) {
@@ -126,27 +91,7 @@ async function publish(queue: GroupQueue, data: unknown, id: string) {
 }
 
 /** Waits until the queue hands out a message, and returns what it gave. */
-function receive(queue: GroupQueue): Promise<SqsMessage[]> {
-  return eventually(
-    async () => {
-      const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: queue.url,
-          MaxNumberOfMessages: 10,
-          VisibilityTimeout: 60,
-          MessageSystemAttributeNames: ['All'],
-          MessageAttributeNames: ['All'],
-        }),
-      );
-      return Messages.length > 0 ? Messages : false;
-    },
-    {
-      timeoutMs: 30_000,
-      intervalMs: 250,
-      message: `a message of ${queue.url}`,
-    },
-  );
-}
+const receive = (queue: GroupQueue) => receiveSome(sqs, queue.url);
 
 /** The `datacontenttype` of the envelope a received message carries. */
 function contentTypeOf(message: SqsMessage): unknown {
@@ -178,30 +123,9 @@ async function invoke(
     sqsEvent(messages, queue.arn, TEST_REGION),
     lambdaContext(),
   )) as SQSBatchResponse;
-  await settle(queue, messages, response);
+  await settle(sqs, queue.url, messages, response);
 
   return response;
-}
-
-async function settle(
-  queue: GroupQueue,
-  messages: readonly SqsMessage[],
-  response: SQSBatchResponse,
-): Promise<void> {
-  const failed = new Set(
-    response.batchItemFailures.map((f) => f.itemIdentifier),
-  );
-  const done = messages.filter((m) => !failed.has(m.MessageId!));
-  if (done.length === 0) return;
-  await sqs.send(
-    new DeleteMessageBatchCommand({
-      QueueUrl: queue.url,
-      Entries: done.map((m, i) => ({
-        Id: String(i),
-        ReceiptHandle: m.ReceiptHandle!,
-      })),
-    }),
-  );
 }
 
 /** The claim-check bucket of the test's prefix, which must exist. */
@@ -215,7 +139,7 @@ describe('toLambda with a claim check, on moto', () => {
   it(
     'hands the handler the original data of a claim-checked record, reports nothing failed, and leaves the object for the expiry rule',
     async () => {
-      const queue = await groupQueue();
+      const queue = await newQueue();
       const data = large('big-1');
       await publish(queue, data, 'big-1');
       const received = await receive(queue);
@@ -239,7 +163,7 @@ describe('toLambda with a claim check, on moto', () => {
   it(
     'dead-letters a record whose object was deleted, with a reason naming the bucket and key, as the reference it came as',
     async () => {
-      const queue = await groupQueue();
+      const queue = await newQueue();
       await publish(queue, large('gone-1'), 'gone-1');
       await (await bucketOf(queue)).delete(payloadKey('gone-1'));
       const received = await receive(queue);
@@ -266,7 +190,7 @@ describe('toLambda with a claim check, on moto', () => {
   it(
     'dead-letters a record whose object was altered as corrupt',
     async () => {
-      const queue = await groupQueue();
+      const queue = await newQueue();
       await publish(queue, large('bent-1'), 'bent-1');
       await (await bucketOf(queue)).put(
         payloadKey('bent-1'),
@@ -297,7 +221,7 @@ describe('toLambda with a claim check, on moto', () => {
   it(
     'leaves a small body as it is: no object, and the handler sees its data',
     async () => {
-      const queue = await groupQueue();
+      const queue = await newQueue();
       await publish(queue, { tag: 'small-1' }, 'small-1');
       const received = await receive(queue);
       const seen: unknown[] = [];
@@ -329,7 +253,7 @@ describe('toLambda configured from the environment, as the stack deploys it, on 
   it(
     'resolves the record with the claim check of SWITCHYARD_CLAIM_CHECK_BUCKET, and the handler publishes a large body through it',
     async () => {
-      const queue = await groupQueue();
+      const queue = await newQueue();
       const data = large('env-1');
       await publish(queue, data, 'env-1');
       const received = await receive(queue);
@@ -354,7 +278,7 @@ describe('toLambda configured from the environment, as the stack deploys it, on 
         sqsEvent(received, queue.arn, TEST_REGION),
         lambdaContext(),
       )) as SQSBatchResponse;
-      await settle(queue, received, response);
+      await settle(sqs, queue.url, received, response);
       const receipt = await (await bucketOf(queue)).get(
         `${PREFIX}receipts/receipt-env-1/payload`,
       );

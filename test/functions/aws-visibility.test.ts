@@ -10,12 +10,9 @@
  * records to the handler as an SQS event, and deletes those the batch
  * response does not list as failed.
  */
-import { randomBytes } from 'node:crypto';
 import {
-  DeleteMessageCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
-  ReceiveMessageCommand,
   SendMessageCommand,
   SQSClient,
   type Message as SqsMessage,
@@ -26,15 +23,20 @@ import { sqsRecord } from '../../events/aws/samples.ts';
 import { createSwitchyard } from '../../src/core/client.ts';
 import { RetryLaterError } from '../../src/core/errors.ts';
 import type { Message } from '../../src/core/message.ts';
-import type { Provider } from '../../src/core/provider.ts';
 import { toLambda } from '../../src/functions/aws/index.ts';
 import { defineFunction } from '../../src/functions/define-function.ts';
 import { onChannel } from '../../src/functions/triggers.ts';
 import type { FunctionContext } from '../../src/functions/types.ts';
 import { createAwsProvider } from '../../src/providers/aws/index.ts';
-import { eventually } from '../../src/testkit/helpers.ts';
 import { type MotoServer, startMotoServer } from '../aws/moto.ts';
-import { lambdaContext } from './aws-fixtures.ts';
+import {
+  type GroupQueue,
+  groupQueue,
+  lambdaContext,
+  receiveNow,
+  receiveSome,
+  settle,
+} from './aws-fixtures.ts';
 
 const TIMEOUT_MS = 90_000;
 
@@ -64,43 +66,13 @@ afterAll(() => moto?.stop());
 
 type Handle = (message: Message, context: FunctionContext) => unknown;
 
-/** The queue of one test: a provider on a prefix of its own. */
-interface GroupQueue {
-  provider: Provider;
-  url: string;
-  arn: string;
-  prefix: string;
-}
+/** A queue of the group `billing` of `orders`, on a prefix of its own. */
+const newQueue = () =>
+  groupQueue({ endpoint: moto.endpoint, sqs }, CHANNEL, GROUP);
 
-/**
- * Ensures `orders` with the group `billing` through the aws provider,
- * so that the queue has the names the provider gives it.
- */
-async function groupQueue(): Promise<GroupQueue> {
-  const prefix = `t${randomBytes(4).toString('hex')}-`;
-  const provider = await createAwsProvider({ endpoint: moto.endpoint, prefix });
-  afterAll(() => provider.close());
-  await provider.channels!.ensure({
-    name: CHANNEL,
-    ordered: false,
-    groups: [GROUP],
-  });
-
-  const { QueueUrl } = await sqs.send(
-    new GetQueueUrlCommand({ QueueName: `${prefix}${CHANNEL}--${GROUP}` }),
-  );
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl,
-      AttributeNames: ['QueueArn'],
-    }),
-  );
-  return { provider, url: QueueUrl!, arn: Attributes!.QueueArn!, prefix };
-}
-
-/** {@link groupQueue}, with `{ n: 1 }` published through a client. */
+/** {@link newQueue}, with `{ n: 1 }` published through a client. */
 async function groupWithOneMessage(): Promise<GroupQueue> {
-  const queue = await groupQueue();
+  const queue = await newQueue();
   const client = createSwitchyard({
     provider: await createAwsProvider({
       endpoint: moto.endpoint,
@@ -113,40 +85,13 @@ async function groupWithOneMessage(): Promise<GroupQueue> {
   return queue;
 }
 
-/** What the queue hands out now, hidden for `holdSeconds`. */
-async function receive(
-  queue: GroupQueue,
-  holdSeconds = RECEIVE_HOLD_SECONDS,
-): Promise<SqsMessage[]> {
-  const answer = await sqs.send(
-    new ReceiveMessageCommand({
-      QueueUrl: queue.url,
-      MaxNumberOfMessages: 10,
-      VisibilityTimeout: holdSeconds,
-      WaitTimeSeconds: 0,
-      MessageSystemAttributeNames: ['All'],
-    }),
-  );
-  return answer.Messages ?? [];
-}
+/** What the queue at `url` hands out now, hidden for `holdSeconds`. */
+const receive = (url: string, holdSeconds = RECEIVE_HOLD_SECONDS) =>
+  receiveNow(sqs, url, holdSeconds);
 
 /** Waits until the queue hands out a message, and returns what it gave. */
-function receiveSome(
-  queue: GroupQueue,
-  holdSeconds = RECEIVE_HOLD_SECONDS,
-): Promise<SqsMessage[]> {
-  return eventually(
-    async () => {
-      const messages = await receive(queue, holdSeconds);
-      return messages.length > 0 ? messages : false;
-    },
-    {
-      timeoutMs: BACK_WITHIN_MS,
-      intervalMs: 250,
-      message: `a message from ${queue.url}`,
-    },
-  );
-}
+const waitForSome = (queue: GroupQueue, holdSeconds = RECEIVE_HOLD_SECONDS) =>
+  receiveSome(sqs, queue.url, { holdSeconds, timeoutMs: BACK_WITHIN_MS });
 
 /** The record an event source mapping makes of a received message. */
 function toRecord(queue: GroupQueue, message: SqsMessage): SQSRecord {
@@ -182,29 +127,6 @@ async function invoke(
   )) as SQSBatchResponse;
 }
 
-/**
- * Deletes the messages `response` does not list as failed, as an event
- * source mapping does after an invocation.
- */
-async function settle(
-  queue: GroupQueue,
-  messages: readonly SqsMessage[],
-  response: SQSBatchResponse,
-): Promise<void> {
-  const failed = new Set(
-    response.batchItemFailures.map((f) => f.itemIdentifier),
-  );
-  for (const message of messages) {
-    if (failed.has(message.MessageId!)) continue;
-    await sqs.send(
-      new DeleteMessageCommand({
-        QueueUrl: queue.url,
-        ReceiptHandle: message.ReceiptHandle!,
-      }),
-    );
-  }
-}
-
 /** Messages the queue holds, visible or not. */
 async function held(queue: GroupQueue): Promise<number> {
   const { Attributes } = await sqs.send(
@@ -229,13 +151,13 @@ describe('toLambda with the sqs option, on moto', () => {
     'a retry later keeps the record invisible for its delay, then the queue hands it out again',
     async () => {
       const queue = await groupWithOneMessage();
-      const first = await receiveSome(queue);
+      const first = await waitForSome(queue);
 
       const response = await invoke(queue, first, () => {
         throw new RetryLaterError(DELAY_MS);
       });
-      const rightAfter = await receive(queue);
-      const [again] = await receiveSome(queue);
+      const rightAfter = await receive(queue.url);
+      const [again] = await waitForSome(queue);
 
       expect(first).toHaveLength(1);
       expect(response.batchItemFailures).toEqual([
@@ -253,13 +175,13 @@ describe('toLambda with the sqs option, on moto', () => {
     'extendLease sets how long the record stays invisible from now',
     async () => {
       const queue = await groupWithOneMessage();
-      const first = await receiveSome(queue);
+      const first = await waitForSome(queue);
 
       const response = await invoke(queue, first, async (_, context) => {
         await context.extendLease!(DELAY_MS);
       });
-      const rightAfter = await receive(queue);
-      const [again] = await receiveSome(queue);
+      const rightAfter = await receive(queue.url);
+      const [again] = await waitForSome(queue);
 
       expect(response.batchItemFailures).toEqual([]);
       expect(rightAfter).toEqual([]);
@@ -277,8 +199,8 @@ describe('toLambda with the aws provider, on moto', () => {
     async () => {
       const queue = await groupWithOneMessage();
       // Received once and let go at once, so the next receive is the second.
-      await receiveSome(queue, 0);
-      const second = await receiveSome(queue);
+      await waitForSome(queue, 0);
+      const second = await waitForSome(queue);
       const seen: string[] = [];
 
       const response = await invoke(
@@ -289,7 +211,7 @@ describe('toLambda with the aws provider, on moto', () => {
         },
         { maxAttempts: 1 },
       );
-      await settle(queue, second, response);
+      await settle(sqs, queue.url, second, response);
       const letters = await queue.provider.channels!.deadLetters(CHANNEL);
 
       expect(second[0]?.Attributes?.ApproximateReceiveCount).toBe('2');
@@ -309,22 +231,22 @@ describe('toLambda with the aws provider, on moto', () => {
   it(
     "a body that is not a Switchyard message goes to the group's dead-letter queue as it came",
     async () => {
-      const queue = await groupQueue();
+      const queue = await newQueue();
       const body = '{"orderId":42}';
       await sqs.send(
         new SendMessageCommand({ QueueUrl: queue.url, MessageBody: body }),
       );
-      const received = await receiveSome(queue);
+      const received = await waitForSome(queue);
 
       const response = await invoke(queue, received, () => {});
-      await settle(queue, received, response);
+      await settle(sqs, queue.url, received, response);
       const letters = await queue.provider.channels!.deadLetters(CHANNEL);
       const { QueueUrl } = await sqs.send(
         new GetQueueUrlCommand({
           QueueName: `${queue.prefix}${CHANNEL}--${GROUP}-dlq`,
         }),
       );
-      const [stored] = await receive({ ...queue, url: QueueUrl! });
+      const [stored] = await receive(QueueUrl!);
 
       expect(response.batchItemFailures).toEqual([]);
       expect(letters).toHaveLength(1);
