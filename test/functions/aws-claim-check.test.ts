@@ -128,6 +128,24 @@ async function invoke(
   return response;
 }
 
+/**
+ * Waits for the queue's messages and runs the function on them with a
+ * handler that only records the messages it is handed; returns what was
+ * received, the batch response, the messages the handler saw and the
+ * dead letters of `orders` afterwards.
+ */
+async function deliver(queue: GroupQueue) {
+  const received = await receive(queue);
+  const seen: Message[] = [];
+
+  const response = await invoke(queue, received, (message) => {
+    seen.push(message);
+  });
+  const letters = await queue.provider.channels!.deadLetters(CHANNEL);
+
+  return { received, response, seen, letters };
+}
+
 /** The claim-check bucket of the test's prefix, which must exist. */
 function bucketOf(queue: GroupQueue): Promise<ObjectStore> {
   return queue.provider.objects!.open(BUCKET, { create: false });
@@ -142,12 +160,8 @@ describe('toLambda with a claim check, on moto', () => {
       const queue = await newQueue();
       const data = large('big-1');
       await publish(queue, data, 'big-1');
-      const received = await receive(queue);
-      const seen: Message[] = [];
 
-      const response = await invoke(queue, received, (message) => {
-        seen.push(message);
-      });
+      const { received, response, seen } = await deliver(queue);
       const object = await (await bucketOf(queue)).head(payloadKey('big-1'));
 
       expect(received.map(contentTypeOf)).toEqual([CLAIM_CHECK_TYPE]);
@@ -166,13 +180,8 @@ describe('toLambda with a claim check, on moto', () => {
       const queue = await newQueue();
       await publish(queue, large('gone-1'), 'gone-1');
       await (await bucketOf(queue)).delete(payloadKey('gone-1'));
-      const received = await receive(queue);
-      const seen: string[] = [];
 
-      const response = await invoke(queue, received, (message) => {
-        seen.push(message.id);
-      });
-      const letters = await queue.provider.channels!.deadLetters(CHANNEL);
+      const { response, seen, letters } = await deliver(queue);
 
       expect(response.batchItemFailures).toEqual([]);
       expect(seen).toEqual([]);
@@ -197,13 +206,8 @@ describe('toLambda with a claim check, on moto', () => {
         new TextEncoder().encode('{"tag":"bent-1"}'),
         { contentType: 'application/json' },
       );
-      const received = await receive(queue);
-      const seen: string[] = [];
 
-      const response = await invoke(queue, received, (message) => {
-        seen.push(message.id);
-      });
-      const letters = await queue.provider.channels!.deadLetters(CHANNEL);
+      const { response, seen, letters } = await deliver(queue);
 
       expect(response.batchItemFailures).toEqual([]);
       expect(seen).toEqual([]);
@@ -223,17 +227,13 @@ describe('toLambda with a claim check, on moto', () => {
     async () => {
       const queue = await newQueue();
       await publish(queue, { tag: 'small-1' }, 'small-1');
-      const received = await receive(queue);
-      const seen: unknown[] = [];
 
-      const response = await invoke(queue, received, (message) => {
-        seen.push(message.data);
-      });
+      const { received, response, seen } = await deliver(queue);
       const buckets = await queue.provider.objects!.list();
 
       expect(received.map(contentTypeOf)).toEqual(['application/json']);
       expect(response.batchItemFailures).toEqual([]);
-      expect(seen).toEqual([{ tag: 'small-1' }]);
+      expect(seen.map((m) => m.data)).toEqual([{ tag: 'small-1' }]);
       // No bucket either: nothing was written, and nothing opened it.
       expect(buckets).not.toContain(BUCKET);
     },
