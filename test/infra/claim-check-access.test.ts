@@ -18,7 +18,13 @@ import {
   type PipelineSpec,
 } from '../../src/functions/define-pipeline.ts';
 import { every, onChannel } from '../../src/functions/triggers.ts';
-import { type Synthesized, synthesize } from './synth.ts';
+import {
+  logicalId,
+  type PolicyStatement,
+  policyStatementsOf,
+  type Synthesized,
+  synthesize,
+} from './synth.ts';
 
 const run = promisify(execFile);
 
@@ -78,45 +84,9 @@ function synthesizeWith(extra: Partial<PipelineSpec>): Synthesized {
 
 const DECLARED = { claimCheck: { bucket: 'large' } };
 
-/** The logical id of the one resource of `type` matching `props`. */
-function logicalId(
-  template: Template,
-  type: string,
-  props: Record<string, unknown>,
-): string {
-  const found = Object.keys(
-    template.findResources(type, { Properties: Match.objectLike(props) }),
-  );
-  expect(found).toHaveLength(1);
-  return found[0]!;
-}
-
-interface Statement {
-  Action: string | string[];
-  Resource: unknown;
-}
-
 /** The statements of the role policy of function `name` of `media`. */
-function statementsOf(template: Template, name: string): Statement[] {
-  const fn = logicalId(template, 'AWS::Lambda::Function', {
-    FunctionName: `media-${name}`,
-  });
-  const role = (
-    template.findResources('AWS::Lambda::Function')[fn]!.Properties as {
-      Role: { 'Fn::GetAtt': [string, string] };
-    }
-  ).Role['Fn::GetAtt'][0];
-  const policies = Object.values(
-    template.findResources('AWS::IAM::Policy', {
-      Properties: { Roles: [{ Ref: role }] },
-    }),
-  );
-
-  return policies.flatMap(
-    (p) =>
-      (p.Properties as { PolicyDocument: { Statement: Statement[] } })
-        .PolicyDocument.Statement,
-  );
+function statementsOf(template: Template, name: string): PolicyStatement[] {
+  return policyStatementsOf(template, `media-${name}`);
 }
 
 /** The S3 statements of function `name`, as action lists and resources. */

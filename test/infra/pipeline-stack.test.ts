@@ -8,43 +8,12 @@ import {
 } from '../../infra/aws/pipeline-stack.ts';
 import { REFERENCE_MODULE } from '../../infra/aws/reference.ts';
 import { SAMPLE_MODULE, samplePipeline } from './sample-pipeline.ts';
-import { synthesize, synthesizeReference } from './synth.ts';
-
-/** The logical id of the one resource of `type` matching `props`. */
-function logicalId(
-  template: Template,
-  type: string,
-  props: Record<string, unknown>,
-): string {
-  const found = Object.keys(
-    template.findResources(type, { Properties: Match.objectLike(props) }),
-  );
-  expect(found).toHaveLength(1);
-  return found[0]!;
-}
-
-/** The statements of the policy of the role of Lambda function `name`. */
-function policyOf(template: Template, name: string): Record<string, unknown>[] {
-  const fn = logicalId(template, 'AWS::Lambda::Function', {
-    FunctionName: name,
-  });
-  const role = (
-    template.findResources('AWS::Lambda::Function')[fn]!.Properties as {
-      Role: { 'Fn::GetAtt': [string, string] };
-    }
-  ).Role['Fn::GetAtt'][0];
-  const policies = Object.values(
-    template.findResources('AWS::IAM::Policy', {
-      Properties: { Roles: [{ Ref: role }] },
-    }),
-  );
-
-  return policies.flatMap(
-    (p) =>
-      (p.Properties as { PolicyDocument: { Statement: [] } }).PolicyDocument
-        .Statement,
-  );
-}
+import {
+  logicalId,
+  policyStatementsOf,
+  synthesize,
+  synthesizeReference,
+} from './synth.ts';
 
 /**
  * The synth-time warnings on `stack` and its constructs, without their
@@ -283,7 +252,7 @@ describe('the stack of the reference pipeline', () => {
   });
 
   it("grants the snapshot function the index's reads, the snapshot bucket and the indexer group's consumer state only", () => {
-    const statements = policyOf(template, 'kv-router-snapshot');
+    const statements = policyStatementsOf(template, 'kv-router-snapshot');
     const actions = actionsOf(statements);
     const resourcesOf = (action: string) =>
       statements
@@ -363,7 +332,7 @@ describe('the stack of the reference pipeline', () => {
   });
 
   it("grants the stats function reads of the index and sending to the requesters' reply queues only", () => {
-    const statements = policyOf(template, 'kv-router-stats');
+    const statements = policyStatementsOf(template, 'kv-router-stats');
     const actions = actionsOf(statements);
     const send = statements.find((s) => s.Action === 'sqs:SendMessage')!
       .Resource as { 'Fn::Join': [string, unknown[]] };
@@ -395,7 +364,7 @@ describe('the stack of the reference pipeline', () => {
   });
 
   it('grants the indexer its queue, the index, the idempotency table and reads of snapshots only', () => {
-    const statements = policyOf(template, 'kv-router-indexer');
+    const statements = policyStatementsOf(template, 'kv-router-indexer');
     const actions = actionsOf(statements);
 
     expect(actions).toContain('sqs:ReceiveMessage');
@@ -586,7 +555,7 @@ describe('the stack of another pipeline', () => {
     const { template } = build({
       billing: { access: { publish: ['orders'] } },
     });
-    const billing = policyOf(template, 'shop-billing');
+    const billing = policyStatementsOf(template, 'shop-billing');
     const topic = logicalId(template, 'AWS::SNS::Topic', {
       TopicName: 'orders',
     });
@@ -597,9 +566,9 @@ describe('the stack of another pipeline', () => {
         Resource: { Ref: topic },
       }),
     );
-    expect(actionsOf(policyOf(template, 'shop-shipping'))).not.toContain(
-      'sns:Publish',
-    );
+    expect(
+      actionsOf(policyStatementsOf(template, 'shop-shipping')),
+    ).not.toContain('sns:Publish');
   });
 
   it('refuses an access that names a bucket the pipeline does not declare', () => {

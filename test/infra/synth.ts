@@ -1,14 +1,15 @@
 /**
  * Synthesizing pipeline stacks for the infra tests: an app with the
  * feature flags of the CDK app, in a temporary cloud assembly, with or
- * without bundling the functions.
+ * without bundling the functions; and finding resources and policy
+ * statements in the template.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
-import { afterAll } from 'vitest';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { afterAll, expect } from 'vitest';
 import { createApp } from '../../infra/aws/create-app.ts';
 import type {
   PipelineStack,
@@ -77,4 +78,56 @@ export function synthesizeReference(
   options: SynthOptions = {},
 ): Synthesized {
   return synthesize((app) => createReferenceStack(app, props), options);
+}
+
+/**
+ * The logical id of the one resource of `type` whose properties match
+ * `props`. Fails the test unless exactly one does.
+ */
+export function logicalId(
+  template: Template,
+  type: string,
+  props: Record<string, unknown>,
+): string {
+  const found = Object.keys(
+    template.findResources(type, { Properties: Match.objectLike(props) }),
+  );
+  expect(found).toHaveLength(1);
+  return found[0]!;
+}
+
+/** A statement of an IAM policy, as the template writes it. */
+export interface PolicyStatement {
+  Action: string | string[];
+  Resource: unknown;
+  [field: string]: unknown;
+}
+
+/**
+ * The statements of the policies attached to the role of the Lambda
+ * function named `functionName` (its full name, prefix included).
+ */
+export function policyStatementsOf(
+  template: Template,
+  functionName: string,
+): PolicyStatement[] {
+  const fn = logicalId(template, 'AWS::Lambda::Function', {
+    FunctionName: functionName,
+  });
+  const role = (
+    template.findResources('AWS::Lambda::Function')[fn]!.Properties as {
+      Role: { 'Fn::GetAtt': [string, string] };
+    }
+  ).Role['Fn::GetAtt'][0];
+  const policies = Object.values(
+    template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: role }] },
+    }),
+  );
+
+  return policies.flatMap(
+    (p) =>
+      (p.Properties as { PolicyDocument: { Statement: PolicyStatement[] } })
+        .PolicyDocument.Statement,
+  );
 }
