@@ -6,6 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TransportUnavailableError } from '../../src/core/errors.ts';
 import type { WireMessage } from '../../src/core/message.ts';
 import type { TransportPublishOutcome } from '../../src/core/provider.ts';
 import {
@@ -115,6 +116,11 @@ export class ScriptedTransport {
   }
 }
 
+/** The error a transport that is down answers with. */
+export function down(): TransportUnavailableError {
+  return new TransportUnavailableError('connection refused');
+}
+
 /** Message `index` of a test producer on `channel`. */
 export function message(
   channel: string,
@@ -155,6 +161,21 @@ export class OutboxFixture {
     });
     this.#open.push(outbox);
     return outbox;
+  }
+
+  /**
+   * Opens an outbox on a fresh file that sends through `transport`, with
+   * the short timings of {@link open} unless `options` sets others.
+   */
+  async openWith(
+    transport: ScriptedTransport,
+    options: Omit<OutboxOptions, 'path' | 'send'> = {},
+  ): Promise<Outbox> {
+    return this.open({
+      path: await this.path(),
+      send: transport.send,
+      ...options,
+    });
   }
 
   /** Closes every outbox without flushing and removes the folders. */

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { TransportUnavailableError } from '../../src/core/errors.ts';
 import { eventually } from '../../src/testkit/helpers.ts';
 import {
+  down,
   message,
   OutboxFixture,
   ScriptedTransport,
@@ -9,8 +9,6 @@ import {
 
 const fixture = new OutboxFixture();
 afterEach(() => fixture.release());
-
-const down = () => new TransportUnavailableError('connection refused');
 
 /** A promise to hold sends with, and the function that lets them go. */
 function gate(): { promise: Promise<void>; open: () => void } {
@@ -24,10 +22,7 @@ function gate(): { promise: Promise<void>; open: () => void } {
 describe('hold', () => {
   it('pauses relaying while publishing goes on, until released', async () => {
     const transport = new ScriptedTransport();
-    const outbox = fixture.open({
-      path: await fixture.path(),
-      send: transport.send,
-    });
+    const outbox = await fixture.openWith(transport);
     const release = outbox.hold();
 
     await outbox.publish('orders', [message('orders', 0)]);
@@ -44,10 +39,7 @@ describe('hold', () => {
 
   it('nests: relaying resumes when the last hold is released', async () => {
     const transport = new ScriptedTransport();
-    const outbox = fixture.open({
-      path: await fixture.path(),
-      send: transport.send,
-    });
+    const outbox = await fixture.openWith(transport);
     const outer = outbox.hold();
     const inner = outbox.hold();
     await outbox.publish('orders', [message('orders', 0)]);
@@ -66,10 +58,7 @@ describe('hold', () => {
     const transport = new ScriptedTransport();
     const held = gate();
     transport.gate = held.promise;
-    const outbox = fixture.open({
-      path: await fixture.path(),
-      send: transport.send,
-    });
+    const outbox = await fixture.openWith(transport);
     await outbox.publish('orders', [message('orders', 0)]);
     await eventually(() => transport.calls.length === 1);
 
@@ -85,10 +74,7 @@ describe('drained', () => {
   it('gives up with false after its timeout while the transport is down', async () => {
     const transport = new ScriptedTransport();
     transport.answer = () => down();
-    const outbox = fixture.open({
-      path: await fixture.path(),
-      send: transport.send,
-    });
+    const outbox = await fixture.openWith(transport);
     await outbox.publish('orders', [message('orders', 0)]);
 
     expect(await outbox.drained({ timeoutMs: 100 })).toBe(false);
@@ -97,10 +83,7 @@ describe('drained', () => {
   it('gives up with false when its signal aborts', async () => {
     const transport = new ScriptedTransport();
     transport.answer = () => down();
-    const outbox = fixture.open({
-      path: await fixture.path(),
-      send: transport.send,
-    });
+    const outbox = await fixture.openWith(transport);
     await outbox.publish('orders', [message('orders', 0)]);
     const controller = new AbortController();
 
@@ -114,10 +97,7 @@ describe('drained', () => {
     const transport = new ScriptedTransport();
     let up = false;
     transport.answer = () => (up ? 'accept' : down());
-    const outbox = fixture.open({
-      path: await fixture.path(),
-      send: transport.send,
-    });
+    const outbox = await fixture.openWith(transport);
     await outbox.publish(
       'orders',
       Array.from({ length: 10 }, (_, i) => message('orders', i, `k${i % 3}`)),
@@ -135,10 +115,7 @@ describe('close', () => {
   it('relays what waits before it closes', async () => {
     const transport = new ScriptedTransport();
     transport.delayMs = 5;
-    const outbox = fixture.open({
-      path: await fixture.path(),
-      send: transport.send,
-    });
+    const outbox = await fixture.openWith(transport);
     const published = outbox.publish(
       'orders',
       Array.from({ length: 100 }, (_, i) => message('orders', i, 'k')),

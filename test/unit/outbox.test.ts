@@ -5,7 +5,6 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   TimeoutError,
-  TransportUnavailableError,
   ValidationError,
 } from '../../src/core/errors.ts';
 import type { WireMessage } from '../../src/core/message.ts';
@@ -13,6 +12,7 @@ import { isPermanentRefusal, openOutbox } from '../../src/delivery/outbox.ts';
 import { eventually } from '../../src/testkit/helpers.ts';
 import { recordingLogger } from './delivery/helpers.ts';
 import {
+  down,
   message,
   OutboxFixture,
   ScriptedTransport,
@@ -20,8 +20,6 @@ import {
 
 const fixture = new OutboxFixture();
 afterEach(() => fixture.release());
-
-const down = () => new TransportUnavailableError('connection refused');
 
 /** Publishes `count` messages on each key, interleaved, in order. */
 function interleaved(
@@ -37,10 +35,7 @@ function interleaved(
 describe('publishing into the outbox', () => {
   it('resolves with an accepted outcome per message and relays them', async () => {
     const transport = new ScriptedTransport();
-    const outbox = fixture.open({
-      path: await fixture.path(),
-      send: transport.send,
-    });
+    const outbox = await fixture.openWith(transport);
     const messages = [message('orders', 0), message('orders', 1)];
 
     const outcomes = await outbox.publish('orders', messages);
@@ -77,10 +72,7 @@ describe('publishing into the outbox', () => {
 
   it('resolves many concurrent publishes, each one in the file', async () => {
     const transport = new ScriptedTransport();
-    const outbox = fixture.open({
-      path: await fixture.path(),
-      send: transport.send,
-    });
+    const outbox = await fixture.openWith(transport);
     const release = outbox.hold();
 
     const outcomes = await Promise.all(
@@ -97,11 +89,7 @@ describe('publishing into the outbox', () => {
 
   it('hands at most batchSize messages to one send', async () => {
     const transport = new ScriptedTransport();
-    const outbox = fixture.open({
-      path: await fixture.path(),
-      send: transport.send,
-      batchSize: 7,
-    });
+    const outbox = await fixture.openWith(transport, { batchSize: 7 });
     const release = outbox.hold();
     await outbox.publish(
       'orders',
@@ -138,10 +126,7 @@ describe('publishing into the outbox', () => {
 
   it('rejects a publish with a ClosedError once closed', async () => {
     const transport = new ScriptedTransport();
-    const outbox = fixture.open({
-      path: await fixture.path(),
-      send: transport.send,
-    });
+    const outbox = await fixture.openWith(transport);
 
     await outbox.close();
 
@@ -162,11 +147,7 @@ describe('the relay under failures', () => {
       if (draw % 10 === 3) return new TimeoutError('no answer', 100);
       return 'accept';
     };
-    const outbox = fixture.open({
-      path: await fixture.path(),
-      send: transport.send,
-      batchSize: 5,
-    });
+    const outbox = await fixture.openWith(transport, { batchSize: 5 });
     const keys = ['a', 'b', 'c'];
     const keyed = interleaved('orders', keys, 40);
     const unkeyed = Array.from({ length: 40 }, (_, i) => message('orders', i));
@@ -191,11 +172,7 @@ describe('the relay under failures', () => {
     const transport = new ScriptedTransport();
     transport.answer = (_, attempt) => (attempt <= 3 ? down() : 'accept');
     const logger = recordingLogger();
-    const outbox = fixture.open({
-      path: await fixture.path(),
-      send: transport.send,
-      logger,
-    });
+    const outbox = await fixture.openWith(transport, { logger });
 
     await outbox.publish('orders', [message('orders', 0, 'k')]);
     await outbox.drained({ timeoutMs: 5_000 });
@@ -223,9 +200,7 @@ describe('the relay under failures', () => {
       times.push(Date.now());
       return attempt <= 4 ? down() : 'accept';
     };
-    const outbox = fixture.open({
-      path: await fixture.path(),
-      send: transport.send,
+    const outbox = await fixture.openWith(transport, {
       backoff: { initialDelayMs: 40, maxDelayMs: 160, jitter: 'none' },
     });
 
@@ -243,10 +218,7 @@ describe('the relay under failures', () => {
   it('pauses only the failing channel', async () => {
     const transport = new ScriptedTransport();
     transport.answer = (m) => (m.channel === 'broken' ? down() : 'accept');
-    const outbox = fixture.open({
-      path: await fixture.path(),
-      send: transport.send,
-    });
+    const outbox = await fixture.openWith(transport);
 
     await outbox.publish('broken', [message('broken', 0)]);
     await outbox.publish(
@@ -269,11 +241,7 @@ describe('the relay under failures', () => {
         ? new PayloadTooLargeError(2_000_000, 1_048_576)
         : 'accept';
     const logger = recordingLogger();
-    const outbox = fixture.open({
-      path: await fixture.path(),
-      send: transport.send,
-      logger,
-    });
+    const outbox = await fixture.openWith(transport, { logger });
     const messages = [0, 1, 2].map((i) => message('orders', i, 'k'));
     transport.expect(messages);
 
@@ -315,10 +283,7 @@ describe('the relay under failures', () => {
   it('lists the failed messages of one channel, up to a limit', async () => {
     const transport = new ScriptedTransport();
     transport.answer = () => new ValidationError('bad attribute');
-    const outbox = fixture.open({
-      path: await fixture.path(),
-      send: transport.send,
-    });
+    const outbox = await fixture.openWith(transport);
     await outbox.publish('a', [message('a', 0), message('a', 1)]);
     await outbox.publish('b', [message('b', 0)]);
     await outbox.drained({ timeoutMs: 5_000 });
