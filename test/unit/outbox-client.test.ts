@@ -69,6 +69,37 @@ async function client(provider: Provider): Promise<Switchyard> {
   return made;
 }
 
+/**
+ * A client with an outbox on a flaky memory provider, and its channel
+ * `orders`, with the group `billing`, confirmed by the outbox.
+ */
+async function outboxOrders() {
+  const flaky = await flakyProvider();
+  const sy = await client(flaky.provider);
+  const orders = sy.channel<Order>('orders', {
+    groups: ['billing'],
+    confirm: 'outbox',
+  });
+  return { ...flaky, sy, orders };
+}
+
+type OutboxOrders = Awaited<ReturnType<typeof outboxOrders>>;
+
+/**
+ * Publishes `{ n: 0 }` on `orders` and waits until the outbox relayed
+ * it, so that the channel and its group exist, then takes the
+ * transport down.
+ */
+async function relayOneThenGoDown({
+  sy,
+  orders,
+  state,
+}: Pick<OutboxOrders, 'sy' | 'orders' | 'state'>): Promise<void> {
+  await orders.publish({ n: 0 });
+  await sy.outbox.drained({ timeoutMs: 5_000 });
+  state.down = true;
+}
+
 function receive(sy: Switchyard, channel: string, group: string) {
   const received: Message<Order>[] = [];
   const subscription = sy
@@ -79,12 +110,7 @@ function receive(sy: Switchyard, channel: string, group: string) {
 
 describe("a channel with confirm 'outbox'", () => {
   it('resolves with a receipt confirmed by the outbox, and the message arrives', async () => {
-    const { provider } = await flakyProvider();
-    const sy = await client(provider);
-    const orders = sy.channel<Order>('orders', {
-      groups: ['billing'],
-      confirm: 'outbox',
-    });
+    const { sy, orders } = await outboxOrders();
 
     const receipt = await orders.publish({ n: 1 }, { id: 'order-1' });
     const { received } = receive(sy, 'orders', 'billing');
@@ -110,12 +136,7 @@ describe("a channel with confirm 'outbox'", () => {
   });
 
   it('publishes a batch into the outbox, every entry confirmed by it', async () => {
-    const { provider } = await flakyProvider();
-    const sy = await client(provider);
-    const orders = sy.channel<Order>('orders', {
-      groups: ['billing'],
-      confirm: 'outbox',
-    });
+    const { sy, orders } = await outboxOrders();
 
     const results = await orders.publishBatch(
       Array.from({ length: 5 }, (_, n) => ({ data: { n } })),
@@ -127,15 +148,8 @@ describe("a channel with confirm 'outbox'", () => {
   });
 
   it('goes on publishing while the transport is down, and relays once it is back', async () => {
-    const { provider, state } = await flakyProvider();
-    const sy = await client(provider);
-    const orders = sy.channel<Order>('orders', {
-      groups: ['billing'],
-      confirm: 'outbox',
-    });
-    await orders.publish({ n: 0 });
-    await sy.outbox.drained({ timeoutMs: 5_000 });
-    state.down = true;
+    const { sy, orders, state } = await outboxOrders();
+    await relayOneThenGoDown({ sy, orders, state });
 
     for (let n = 1; n <= 10; n++) {
       await orders.publish({ n }, { orderingKey: 'customer-1' });
@@ -166,12 +180,7 @@ describe("a channel with confirm 'outbox'", () => {
   });
 
   it('is relayed by close(), before the providers close', async () => {
-    const { provider, namespace } = await flakyProvider();
-    const sy = await client(provider);
-    const orders = sy.channel<Order>('orders', {
-      groups: ['billing'],
-      confirm: 'outbox',
-    });
+    const { sy, orders, namespace } = await outboxOrders();
     await orders.publish({ n: 1 }, { id: 'order-1' });
 
     await sy.close();
@@ -186,15 +195,8 @@ describe("a channel with confirm 'outbox'", () => {
   });
 
   it('relays what waits to the transport the client switched to', async () => {
-    const { provider, state } = await flakyProvider();
-    const sy = await client(provider);
-    const orders = sy.channel<Order>('orders', {
-      groups: ['billing'],
-      confirm: 'outbox',
-    });
-    await orders.publish({ n: 0 });
-    await sy.outbox.drained({ timeoutMs: 5_000 });
-    state.down = true;
+    const { sy, orders, state } = await outboxOrders();
+    await relayOneThenGoDown({ sy, orders, state });
     await orders.publish({ n: 1 }, { id: 'waiting' });
     await eventually(() => sy.outbox.stats().retried > 0);
     const namespace = randomUUID();
