@@ -5,26 +5,23 @@
  * runs under and checks that nothing was lost, that duplicates appear only
  * where that guarantee allows them, and what the dead letters hold.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PermanentError } from '../../src/core/errors.ts';
-import type { Switchyard } from '../../src/core/switchyard.ts';
 import {
   createGate,
   createRecorder,
-  eventually,
-  expectDrained,
   sleep,
   times,
   uniqueName,
 } from '../../src/testkit/helpers.ts';
 import {
   type Completion,
-  type FaultScope,
   faultTargets,
   observeCompletions,
   observeSettles,
   type Settle,
   selectedTargets,
+  useFaultScope,
 } from './providers.ts';
 
 /** The data of the cases. */
@@ -37,16 +34,7 @@ const targets = faultTargets();
 
 describe.each(selectedTargets(targets))('handler faults on $name', (target) => {
   const { timing } = target;
-  let scope: FaultScope<unknown>;
-  beforeEach(async () => {
-    scope = await target.open();
-  });
-  afterEach(() => scope.close());
-
-  const until = <T>(check: () => T | Promise<T>, message: string) =>
-    eventually(check, { timeoutMs: timing.eventuallyMs, message });
-  const drained = (client: Switchyard, channel: string) =>
-    until(() => expectDrained(client, channel, 'billing'), 'group drained');
+  const { scope, until, drained } = useFaultScope<unknown>(target);
 
   it(
     'at-least-once: a handler that throws is retried with backoff, then succeeds; the message is acknowledged and nothing is dead-lettered',

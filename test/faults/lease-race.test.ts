@@ -17,23 +17,21 @@
  *   a run that lost its lease does not acknowledge for the run that holds
  *   the record now, so that a failure of the latter is retried.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PullConsumer, SubscribeOptions } from '../../src/core/channel.ts';
 import type { Switchyard } from '../../src/core/switchyard.ts';
 import {
   createGate,
-  eventually,
-  expectDrained,
   type Gate,
   sleep,
   uniqueName,
 } from '../../src/testkit/helpers.ts';
 import {
   type Completion,
-  type FaultScope,
   faultTargets,
   observeCompletions,
   selectedTargets,
+  useFaultScope,
 } from './providers.ts';
 import type { ProviderName } from './support/config.ts';
 
@@ -76,16 +74,7 @@ const targets = faultTargets();
 
 describe.each(selectedTargets(targets))('lease races on $name', (target) => {
   const { timing, name: provider } = target;
-  let scope: FaultScope<unknown>;
-  beforeEach(async () => {
-    scope = await target.open();
-  });
-  afterEach(() => scope.close());
-
-  const until = <T>(check: () => T | Promise<T>, message: string) =>
-    eventually(check, { timeoutMs: timing.eventuallyMs, message });
-  const drained = (client: Switchyard, channel: string) =>
-    until(() => expectDrained(client, channel, 'billing'), 'group drained');
+  const { scope, until, drained } = useFaultScope<unknown>(target);
 
   /** Fetches from `consumer` until one delivery comes. */
   const fetchOne = (consumer: PullConsumer<Order>, what: string) =>

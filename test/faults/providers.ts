@@ -19,7 +19,7 @@ import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { createSwitchyard } from '../../src/core/client.ts';
 import type { Logger } from '../../src/core/logger.ts';
 import type { WireMessage } from '../../src/core/message.ts';
@@ -40,6 +40,7 @@ import {
   messageParams,
 } from '../../src/providers/local/messages.ts';
 import { createNatsProvider } from '../../src/providers/nats/index.ts';
+import { eventually, expectDrained } from '../../src/testkit/helpers.ts';
 import { plainClients } from '../aws/channel-fixtures.ts';
 import { type MotoServer, startMotoServer } from '../aws/moto.ts';
 import { type NatsTestServer, startNatsServer } from '../nats/server.ts';
@@ -204,6 +205,70 @@ export function faultTargets(): FaultTargets {
 /** The selected targets of `targets`, for `describe.each`. */
 export function selectedTargets(targets: FaultTargets): AnyFaultTarget[] {
   return selectedProviders().map((name) => targets[name]);
+}
+
+/** What {@link useFaultScope} gives the tests of a describe block. */
+export interface ScopedCases<Raw> {
+  /**
+   * The namespace of the running test: opened before each test and
+   * closed after it. Use it inside a test, not while registering tests.
+   */
+  readonly scope: FaultScope<Raw>;
+  /**
+   * Waits until `check` passes, for the target's `eventuallyMs`; fails
+   * with `message` after that.
+   */
+  until<T>(
+    check: () => T | Promise<T>,
+    message: string,
+  ): Promise<Exclude<T, false>>;
+  /** Waits until the group `billing` of `channel` has nothing left. */
+  drained(client: Switchyard, channel: string): Promise<void>;
+}
+
+/**
+ * Opens a fresh namespace of `target` before each test of the calling
+ * describe block and closes it after, and gives the waits the cases
+ * share, bounded by the target's timing.
+ */
+export function useFaultScope<Raw>(target: FaultTarget<Raw>): ScopedCases<Raw> {
+  let current: FaultScope<Raw> | undefined;
+  beforeEach(async () => {
+    current = await target.open();
+  });
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+
+  const open = (): FaultScope<Raw> => {
+    if (current === undefined) {
+      throw new Error(
+        `no fault scope of ${target.name} is open: use it inside a test`,
+      );
+    }
+    return current;
+  };
+  const scope: FaultScope<Raw> = {
+    client: (options) => open().client(options),
+    record: (id, table) => open().record(id, table),
+    get raw() {
+      return open().raw;
+    },
+    close: () => open().close(),
+  };
+  const until = <T>(check: () => T | Promise<T>, message: string) =>
+    eventually(check, { timeoutMs: target.timing.eventuallyMs, message });
+
+  return {
+    scope,
+    until,
+    drained: (client, channel) =>
+      until(
+        () => expectDrained(client, channel, 'billing'),
+        'group drained',
+      ).then(() => undefined),
+  };
 }
 
 function started<T>(server: T | undefined, what: string): T {

@@ -13,7 +13,7 @@
  * MessagePack decoders refuse and so is refused when published.
  */
 import { encode as msgpackEncode } from '@msgpack/msgpack';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toCloudEvent } from '../../src/core/cloudevents.ts';
 import type { Codec } from '../../src/core/codec.ts';
 import { ValidationError } from '../../src/core/errors.ts';
@@ -22,19 +22,17 @@ import type { Switchyard } from '../../src/core/switchyard.ts';
 import { pairsOf, toHeaders } from '../../src/providers/nats/messages.ts';
 import {
   createRecorder,
-  eventually,
-  expectDrained,
   expectError,
   uniqueName,
 } from '../../src/testkit/helpers.ts';
 import {
   type AwsRaw,
-  type FaultScope,
   type FaultTarget,
   faultTargets,
   type LocalRaw,
   type NatsRaw,
   selectedProviders,
+  useFaultScope,
 } from './providers.ts';
 
 /** The data of the good messages. */
@@ -105,6 +103,50 @@ const UNKNOWN_REASON = new RegExp(
   `^${DECODE} no codec reads content type "${UNKNOWN_TYPE}"`,
 );
 
+/**
+ * The bodies the channel's codec cannot read, as Switchyard would carry
+ * them: for the providers that carry a whole wire message as it is.
+ */
+const UNREADABLE = [
+  {
+    what: 'with a MessagePack frame cut short',
+    codec: 'msgpack',
+    body: truncatedMsgpack,
+    contentType: 'application/msgpack',
+    reason: MSGPACK_REASON,
+  },
+  {
+    what: 'of a MessagePack map with a __proto__ key',
+    codec: 'msgpack',
+    body: protoKeyFrame,
+    contentType: 'application/msgpack',
+    reason: PROTO_REASON,
+  },
+  {
+    what: 'of a content type no codec reads',
+    body: () => new Uint8Array([8, 1, 16, 2]),
+    contentType: UNKNOWN_TYPE,
+    reason: UNKNOWN_REASON,
+  },
+] as const;
+
+/**
+ * The {@link UNREADABLE} cases of a provider: `carry` puts the wire
+ * message into the channel, and `noun` names what it becomes there.
+ */
+function unreadableCases<Raw>(
+  noun: string,
+  carry: (raw: Raw, channel: string, message: WireMessage) => Promise<void>,
+): WireCase<Raw>[] {
+  return UNREADABLE.map(({ what, body, contentType, reason, ...rest }) => ({
+    what: `${noun} ${what}`,
+    ...rest,
+    inject: (raw, channel) =>
+      carry(raw, channel, wire(channel, 'raw-1', body(), contentType)),
+    reason,
+  }));
+}
+
 const LOCAL_CASES: WireCase<LocalRaw>[] = [
   {
     what: 'a row whose JSON body is not JSON',
@@ -130,35 +172,9 @@ const LOCAL_CASES: WireCase<LocalRaw>[] = [
     reason:
       /^message \d+ of channel 'wire-[a-z0-9]+' cannot be read: its id is empty$/,
   },
-  {
-    what: 'a row with a MessagePack frame cut short',
-    codec: 'msgpack',
-    inject: (raw, channel) =>
-      raw.insertMessage(
-        channel,
-        wire(channel, 'raw-1', truncatedMsgpack(), 'application/msgpack'),
-      ),
-    reason: MSGPACK_REASON,
-  },
-  {
-    what: 'a row of a MessagePack map with a __proto__ key',
-    codec: 'msgpack',
-    inject: (raw, channel) =>
-      raw.insertMessage(
-        channel,
-        wire(channel, 'raw-1', protoKeyFrame(), 'application/msgpack'),
-      ),
-    reason: PROTO_REASON,
-  },
-  {
-    what: 'a row of a content type no codec reads',
-    inject: (raw, channel) =>
-      raw.insertMessage(
-        channel,
-        wire(channel, 'raw-1', new Uint8Array([8, 1, 16, 2]), UNKNOWN_TYPE),
-      ),
-    reason: UNKNOWN_REASON,
-  },
+  ...unreadableCases<LocalRaw>('a row', (raw, channel, message) =>
+    raw.insertMessage(channel, message),
+  ),
 ];
 
 /** The headers Switchyard sets on a message it publishes. */
@@ -304,39 +320,9 @@ const AWS_CASES: WireCase<AwsRaw>[] = [
       ),
     reason: NOT_JSON_REASON,
   },
-  {
-    what: 'a CloudEvent with a MessagePack frame cut short',
-    codec: 'msgpack',
-    inject: (raw, channel) =>
-      raw.publishToTopic(
-        channel,
-        event(
-          wire(channel, 'raw-1', truncatedMsgpack(), 'application/msgpack'),
-        ),
-      ),
-    reason: MSGPACK_REASON,
-  },
-  {
-    what: 'a CloudEvent of a MessagePack map with a __proto__ key',
-    codec: 'msgpack',
-    inject: (raw, channel) =>
-      raw.publishToTopic(
-        channel,
-        event(wire(channel, 'raw-1', protoKeyFrame(), 'application/msgpack')),
-      ),
-    reason: PROTO_REASON,
-  },
-  {
-    what: 'a CloudEvent of a content type no codec reads',
-    inject: (raw, channel) =>
-      raw.publishToTopic(
-        channel,
-        event(
-          wire(channel, 'raw-1', new Uint8Array([8, 1, 16, 2]), UNKNOWN_TYPE),
-        ),
-      ),
-    reason: UNKNOWN_REASON,
-  },
+  ...unreadableCases<AwsRaw>('a CloudEvent', (raw, channel, message) =>
+    raw.publishToTopic(channel, event(message)),
+  ),
 ];
 
 const targets = faultTargets();
@@ -349,14 +335,7 @@ const selected = selectedProviders();
 function wireCases<Raw>(target: FaultTarget<Raw>, cases: WireCase<Raw>[]) {
   const { timing } = target;
   describe(`malformed messages on ${target.name}`, () => {
-    let scope: FaultScope<Raw>;
-    beforeEach(async () => {
-      scope = await target.open();
-    });
-    afterEach(() => scope.close());
-
-    const until = <T>(check: () => T | Promise<T>, message: string) =>
-      eventually(check, { timeoutMs: timing.eventuallyMs, message });
+    const { scope, until, drained } = useFaultScope(target);
 
     it.each(cases)(
       'at-least-once: $what is dead-lettered with the reason, and the good messages around it are handled',
@@ -388,10 +367,7 @@ function wireCases<Raw>(target: FaultTarget<Raw>, cases: WireCase<Raw>[]) {
             ),
           'both good messages handled',
         );
-        await until(
-          () => expectDrained(client, name, 'billing'),
-          'group drained',
-        );
+        await drained(client, name);
 
         expect(recorder.runs.map((run) => run.message.data)).toEqual(
           expect.arrayContaining([{ n: 1 }, { n: 2 }]),
@@ -450,14 +426,7 @@ function payloadCases<Raw>(
 ) {
   const { timing } = target;
   describe(`payloads on ${target.name}`, () => {
-    let scope: FaultScope<Raw>;
-    beforeEach(async () => {
-      scope = await target.open();
-    });
-    afterEach(() => scope.close());
-
-    const until = <T>(check: () => T | Promise<T>, message: string) =>
-      eventually(check, { timeoutMs: timing.eventuallyMs, message });
+    const { scope, until, drained } = useFaultScope(target);
 
     it(
       'at-least-once: a JSON body holding 1e400 and -0 is carried byte for byte',
@@ -532,10 +501,7 @@ function payloadCases<Raw>(
           () => expect(recorder.ids()).toEqual([good.id]),
           'the good message handled',
         );
-        await until(
-          () => expectDrained(client, name, 'billing'),
-          'group drained',
-        );
+        await drained(client, name);
 
         expect(error.field).toBe('data');
         expect(error.message).toBe(
