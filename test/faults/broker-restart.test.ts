@@ -12,7 +12,13 @@
 import { describe, expect, test } from 'vitest';
 import type { Guarantee } from '../../src/core/channel.ts';
 import { eventually } from '../../src/testkit/helpers.ts';
-import { missing, repeated, tally } from './support/ledger.ts';
+import {
+  missing,
+  repeated,
+  tally,
+  untilAllDone,
+  untilGroupDrained,
+} from './support/ledger.ts';
 import { FaultFixture } from './support/targets.ts';
 
 /** Messages the producer publishes, one every {@link PERIOD_MS}. */
@@ -67,26 +73,13 @@ async function restartUnderLoad(guarantee: Guarantee) {
     workers.flatMap((w) =>
       guarantee === 'exactly-once' ? w.completed() : w.handled(),
     );
-  await eventually(
-    () => {
-      const left = missing(confirmed, new Set(done()));
-      if (left.length > 0) {
-        throw new Error(
-          `${left.length} of ${confirmed.length} confirmed messages not done yet, such as ${left.slice(0, 5).join(', ')}`,
-        );
-      }
-    },
-    { timeoutMs: RUN_TIMEOUT_MS },
-  );
+  await untilAllDone(confirmed, done, {
+    timeoutMs: RUN_TIMEOUT_MS,
+    what: 'confirmed messages not done yet',
+  });
   // Nothing left to be delivered again: every delivery is acknowledged.
   const client = await faults.client(target.config);
-  await eventually(
-    async () => {
-      const stats = await client.admin.stats('jobs');
-      expect(stats.consumers.workers).toEqual({ lag: 0, inFlight: 0 });
-    },
-    { timeoutMs: RUN_TIMEOUT_MS, message: 'the group drained' },
-  );
+  await untilGroupDrained(client, 'jobs', 'workers', RUN_TIMEOUT_MS);
 
   return {
     confirmed,

@@ -14,7 +14,13 @@ import type { Guarantee } from '../../src/core/channel.ts';
 import { idempotencyKey } from '../../src/delivery/idempotency.ts';
 import { eventually } from '../../src/testkit/helpers.ts';
 import { PROVIDERS, type ProviderName } from './support/config.ts';
-import { missing, repeated, tally } from './support/ledger.ts';
+import {
+  missing,
+  repeated,
+  tally,
+  untilAllDone,
+  untilGroupDrained,
+} from './support/ledger.ts';
 import {
   type ConsumerChild,
   FaultFixture,
@@ -89,24 +95,12 @@ async function killMidBatch(
     guarantee === 'exactly-once'
       ? () => [...first.completed(), ...second.acked()]
       : () => [...first.handled(), ...second.handled()];
-  await eventually(
-    () => {
-      const left = missing(ids, new Set(done()));
-      if (left.length > 0) {
-        throw new Error(
-          `${left.length} of ${ids.length} messages not yet done, such as ${left.slice(0, 5).join(', ')}; the second consumer said: ${second.stderr() || 'nothing on stderr'}`,
-        );
-      }
-    },
-    { timeoutMs: RUN_TIMEOUT_MS },
-  );
-  await eventually(
-    async () => {
-      const stats = await client.admin.stats('jobs');
-      expect(stats.consumers.workers).toEqual({ lag: 0, inFlight: 0 });
-    },
-    { timeoutMs: RUN_TIMEOUT_MS, message: 'the group drained' },
-  );
+  await untilAllDone(ids, done, {
+    timeoutMs: RUN_TIMEOUT_MS,
+    detail: () =>
+      `the second consumer said: ${second.stderr() || 'nothing on stderr'}`,
+  });
+  await untilGroupDrained(client, 'jobs', 'workers', RUN_TIMEOUT_MS);
 
   return {
     target,

@@ -27,7 +27,7 @@ import {
   TransportUnavailableError,
 } from '../../src/core/errors.ts';
 import { eventually, within } from '../../src/testkit/helpers.ts';
-import { missing, publishSteadily } from './support/ledger.ts';
+import { missing, publishSteadily, untilAllDone } from './support/ledger.ts';
 import type { TcpProxy } from './support/proxy.ts';
 import { FaultFixture } from './support/targets.ts';
 
@@ -120,17 +120,10 @@ async function publishThrough(
   progress.faultOn = false;
   const confirmedAtFaultEnd = progress.confirmed.length;
   await within(producer, RUN_TIMEOUT_MS, 'the producer confirming the rest');
-  await eventually(
-    () => {
-      const left = missing(progress.confirmed, handled);
-      if (left.length > 0) {
-        throw new Error(
-          `${left.length} of ${progress.confirmed.length} confirmed messages not handled yet, such as ${left.slice(0, 5).join(', ')}`,
-        );
-      }
-    },
-    { timeoutMs: RUN_TIMEOUT_MS },
-  );
+  await untilAllDone(progress.confirmed, () => handled.keys(), {
+    timeoutMs: RUN_TIMEOUT_MS,
+    what: 'confirmed messages not handled yet',
+  });
 
   const direct = await faults.client(target.config);
   return {

@@ -1,9 +1,13 @@
 /**
  * The bookkeeping of a fault test: a producer that publishes steadily and
- * re-sends what failed under the same id, and the checks every case
- * makes on what was confirmed and what was handled (lost, repeated).
+ * re-sends what failed under the same id, the checks every case makes on
+ * what was confirmed and what was handled (lost, repeated), and the
+ * waits for every message to be done and for a group to drain.
  */
+import { expect } from 'vitest';
+import type { Switchyard } from '../../../src/core/switchyard.ts';
 import { sleep } from '../../../src/delivery/sleep.ts';
+import { eventually } from '../../../src/testkit/helpers.ts';
 
 /** Options of {@link publishSteadily}. */
 export interface SteadyPublishing {
@@ -96,4 +100,75 @@ export function repeated(
   counts: ReadonlyMap<string, number>,
 ): [string, number][] {
   return [...counts].filter(([, count]) => count > 1);
+}
+
+/** Options of {@link untilAllDone}. */
+export interface UntilAllDone {
+  /** How long to wait, in ms. */
+  timeoutMs: number;
+  /** Pause between checks, in ms. Default that of `eventually`. */
+  intervalMs?: number;
+  /**
+   * What the ids are and what they wait for, in the error. Default
+   * `messages not done yet`.
+   */
+  what?: string;
+  /** More for the error, such as what a child wrote on stderr. */
+  detail?: () => string;
+}
+
+/**
+ * Waits until every id of `expected` is among `done()`, both read again
+ * at each check. Rejects after `timeoutMs` with how many are left and the
+ * first five of them.
+ */
+export async function untilAllDone(
+  expected: readonly string[],
+  done: () => Iterable<string>,
+  options: UntilAllDone,
+): Promise<void> {
+  const what = options.what ?? 'messages not done yet';
+
+  await eventually(
+    () => {
+      const seen = done();
+      const left = missing(
+        expected,
+        seen instanceof Set ? seen : new Set(seen),
+      );
+      if (left.length > 0) {
+        const detail =
+          options.detail === undefined ? '' : `; ${options.detail()}`;
+        throw new Error(
+          `${left.length} of ${expected.length} ${what}, such as ${left.slice(0, 5).join(', ')}${detail}`,
+        );
+      }
+    },
+    {
+      timeoutMs: options.timeoutMs,
+      ...(options.intervalMs !== undefined && {
+        intervalMs: options.intervalMs,
+      }),
+    },
+  );
+}
+
+/**
+ * Waits until `group` of `channel` has nothing left to deliver and
+ * nothing in flight, as `client` reports it: every delivery was
+ * acknowledged. Rejects after `timeoutMs`.
+ */
+export async function untilGroupDrained(
+  client: Switchyard,
+  channel: string,
+  group: string,
+  timeoutMs: number,
+): Promise<void> {
+  await eventually(
+    async () => {
+      const stats = await client.admin.stats(channel);
+      expect(stats.consumers[group]).toEqual({ lag: 0, inFlight: 0 });
+    },
+    { timeoutMs, message: 'the group drained' },
+  );
 }
