@@ -18,7 +18,7 @@ import {
 } from '../support/children.ts';
 import { keyOf, type OutboxProducerPlan } from './outbox-producer.ts';
 import type { ProviderName } from './support/config.ts';
-import { missing, tally } from './support/ledger.ts';
+import { missing, tally, untilAllDone } from './support/ledger.ts';
 import { FaultFixture } from './support/targets.ts';
 
 const PRODUCER = join(import.meta.dirname, 'outbox-producer.ts');
@@ -141,17 +141,10 @@ describe.each(['local', 'nats', 'aws'] as const)(
           ...confirmedByFirst,
           ...second.values<string>('confirmed'),
         ];
-        await eventually(
-          () => {
-            const left = missing(confirmed, new Set(worker.handled()));
-            if (left.length > 0) {
-              throw new Error(
-                `${left.length} of ${confirmed.length} confirmed messages not handled yet, such as ${left.slice(0, 5).join(', ')}`,
-              );
-            }
-          },
-          { timeoutMs: timeouts[name] / 2 },
-        );
+        await untilAllDone(confirmed, () => worker.handled(), {
+          timeoutMs: timeouts[name] / 2,
+          what: 'confirmed messages not handled yet',
+        });
 
         const handled = worker.handled();
         console.log(
