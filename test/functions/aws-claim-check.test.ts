@@ -12,9 +12,9 @@
  * unit cases on the memory provider (whose store is made to fail in the
  * first).
  */
-import { SQSClient, type Message as SqsMessage } from '@aws-sdk/client-sqs';
+import type { Message as SqsMessage } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { snsRecord, sqsRecord } from '../../events/aws/samples.ts';
 import { createSwitchyard } from '../../src/core/client.ts';
 import {
@@ -33,12 +33,13 @@ import { onBroadcast, onChannel } from '../../src/functions/triggers.ts';
 import type { FunctionContext } from '../../src/functions/types.ts';
 import { createAwsProvider } from '../../src/providers/aws/index.ts';
 import { toSqsBody } from '../../src/providers/aws/wire.ts';
-import { type MotoServer, startMotoServer, TEST_REGION } from '../aws/moto.ts';
+import { TEST_REGION } from '../aws/moto.ts';
 import { sqsEvent } from '../infra/sqs-event-source.ts';
 import {
   type GroupQueue,
   groupQueue,
   lambdaContext,
+  motoForFile,
   providerWithDeadLetters,
   receiveSome,
   settle,
@@ -58,21 +59,12 @@ const AWS_LIMIT = 193_536;
 /** Data whose JSON body is over the aws provider's limit. */
 const large = (tag: string) => ({ tag, text: 'x'.repeat(AWS_LIMIT + 1_000) });
 
-let moto: MotoServer;
-let sqs: SQSClient;
-
-beforeAll(async () => {
-  moto = await startMotoServer();
-  sqs = new SQSClient({ endpoint: moto.endpoint });
-}, 30_000);
-
-afterAll(() => moto?.stop());
+const moto = motoForFile();
 
 type Handle = (message: Message, context: FunctionContext) => unknown;
 
 /** A queue of the group `billing` of `orders`, on a prefix of its own. */
-const newQueue = () =>
-  groupQueue({ endpoint: moto.endpoint, sqs }, CHANNEL, GROUP);
+const newQueue = () => groupQueue(moto, CHANNEL, GROUP);
 
 /** Publishes `data` as `id` through a client with the claim check. */
 async function publish(queue: GroupQueue, data: unknown, id: string) {
@@ -91,7 +83,7 @@ async function publish(queue: GroupQueue, data: unknown, id: string) {
 }
 
 /** Waits until the queue hands out a message, and returns what it gave. */
-const receive = (queue: GroupQueue) => receiveSome(sqs, queue.url);
+const receive = (queue: GroupQueue) => receiveSome(moto.sqs, queue.url);
 
 /** The `datacontenttype` of the envelope a received message carries. */
 function contentTypeOf(message: SqsMessage): unknown {
@@ -123,7 +115,7 @@ async function invoke(
     sqsEvent(messages, queue.arn, TEST_REGION),
     lambdaContext(),
   )) as SQSBatchResponse;
-  await settle(sqs, queue.url, messages, response);
+  await settle(moto.sqs, queue.url, messages, response);
 
   return response;
 }
@@ -278,7 +270,7 @@ describe('toLambda configured from the environment, as the stack deploys it, on 
         sqsEvent(received, queue.arn, TEST_REGION),
         lambdaContext(),
       )) as SQSBatchResponse;
-      await settle(sqs, queue.url, received, response);
+      await settle(moto.sqs, queue.url, received, response);
       const receipt = await (await bucketOf(queue)).get(
         `${PREFIX}receipts/receipt-env-1/payload`,
       );

@@ -13,15 +13,16 @@ import {
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   ReceiveMessageCommand,
-  type SQSClient,
+  SQSClient,
   type Message as SqsMessage,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
-import { afterAll } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 import type { DeadLetter, Provider } from '../../src/core/provider.ts';
 import { createAwsProvider } from '../../src/providers/aws/index.ts';
 import { createMemoryProvider } from '../../src/providers/memory/index.ts';
 import { eventually } from '../../src/testkit/helpers.ts';
+import { type MotoServer, startMotoServer } from '../aws/moto.ts';
 
 const folder = join(import.meta.dirname, '..', '..', 'events', 'aws');
 
@@ -104,6 +105,23 @@ export interface GroupQueue {
   prefix: string;
   url: string;
   arn: string;
+}
+
+/**
+ * One moto server for the tests of a file, with an SQS client on it,
+ * started before them and stopped after them. Its fields are set once the
+ * server is up.
+ */
+export function motoForFile(): MotoSqs {
+  const moto = {} as MotoSqs;
+  let server: MotoServer | undefined;
+  beforeAll(async () => {
+    server = await startMotoServer();
+    moto.endpoint = server.endpoint;
+    moto.sqs = new SQSClient({ endpoint: server.endpoint });
+  }, 30_000);
+  afterAll(() => server?.stop());
+  return moto;
 }
 
 /**

@@ -14,11 +14,10 @@ import {
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   SendMessageCommand,
-  SQSClient,
   type Message as SqsMessage,
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sqsRecord } from '../../events/aws/samples.ts';
 import { createSwitchyard } from '../../src/core/client.ts';
 import { RetryLaterError } from '../../src/core/errors.ts';
@@ -28,11 +27,11 @@ import { defineFunction } from '../../src/functions/define-function.ts';
 import { onChannel } from '../../src/functions/triggers.ts';
 import type { FunctionContext } from '../../src/functions/types.ts';
 import { createAwsProvider } from '../../src/providers/aws/index.ts';
-import { type MotoServer, startMotoServer } from '../aws/moto.ts';
 import {
   type GroupQueue,
   groupQueue,
   lambdaContext,
+  motoForFile,
   receiveNow,
   receiveSome,
   settle,
@@ -54,21 +53,12 @@ const BACK_WITHIN_MS = 30_000;
 const CHANNEL = 'orders';
 const GROUP = 'billing';
 
-let moto: MotoServer;
-let sqs: SQSClient;
-
-beforeAll(async () => {
-  moto = await startMotoServer();
-  sqs = new SQSClient({ endpoint: moto.endpoint });
-}, 30_000);
-
-afterAll(() => moto?.stop());
+const moto = motoForFile();
 
 type Handle = (message: Message, context: FunctionContext) => unknown;
 
 /** A queue of the group `billing` of `orders`, on a prefix of its own. */
-const newQueue = () =>
-  groupQueue({ endpoint: moto.endpoint, sqs }, CHANNEL, GROUP);
+const newQueue = () => groupQueue(moto, CHANNEL, GROUP);
 
 /** {@link newQueue}, with `{ n: 1 }` published through a client. */
 async function groupWithOneMessage(): Promise<GroupQueue> {
@@ -87,11 +77,11 @@ async function groupWithOneMessage(): Promise<GroupQueue> {
 
 /** What the queue at `url` hands out now, hidden for `holdSeconds`. */
 const receive = (url: string, holdSeconds = RECEIVE_HOLD_SECONDS) =>
-  receiveNow(sqs, url, holdSeconds);
+  receiveNow(moto.sqs, url, holdSeconds);
 
 /** Waits until the queue hands out a message, and returns what it gave. */
 const waitForSome = (queue: GroupQueue, holdSeconds = RECEIVE_HOLD_SECONDS) =>
-  receiveSome(sqs, queue.url, { holdSeconds, timeoutMs: BACK_WITHIN_MS });
+  receiveSome(moto.sqs, queue.url, { holdSeconds, timeoutMs: BACK_WITHIN_MS });
 
 /** The record an event source mapping makes of a received message. */
 function toRecord(queue: GroupQueue, message: SqsMessage): SQSRecord {
@@ -119,7 +109,7 @@ async function invoke(
     ...extra,
     handler: handle,
   });
-  const handler = toLambda(fn, { provider: queue.provider, sqs });
+  const handler = toLambda(fn, { provider: queue.provider, sqs: moto.sqs });
 
   return (await handler(
     { Records: messages.map((m) => toRecord(queue, m)) },
@@ -129,7 +119,7 @@ async function invoke(
 
 /** Messages the queue holds, visible or not. */
 async function held(queue: GroupQueue): Promise<number> {
-  const { Attributes } = await sqs.send(
+  const { Attributes } = await moto.sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: queue.url,
       AttributeNames: [
@@ -211,7 +201,7 @@ describe('toLambda with the aws provider, on moto', () => {
         },
         { maxAttempts: 1 },
       );
-      await settle(sqs, queue.url, second, response);
+      await settle(moto.sqs, queue.url, second, response);
       const letters = await queue.provider.channels!.deadLetters(CHANNEL);
 
       expect(second[0]?.Attributes?.ApproximateReceiveCount).toBe('2');
@@ -233,15 +223,15 @@ describe('toLambda with the aws provider, on moto', () => {
     async () => {
       const queue = await newQueue();
       const body = '{"orderId":42}';
-      await sqs.send(
+      await moto.sqs.send(
         new SendMessageCommand({ QueueUrl: queue.url, MessageBody: body }),
       );
       const received = await waitForSome(queue);
 
       const response = await invoke(queue, received, () => {});
-      await settle(sqs, queue.url, received, response);
+      await settle(moto.sqs, queue.url, received, response);
       const letters = await queue.provider.channels!.deadLetters(CHANNEL);
-      const { QueueUrl } = await sqs.send(
+      const { QueueUrl } = await moto.sqs.send(
         new GetQueueUrlCommand({
           QueueName: `${queue.prefix}${CHANNEL}--${GROUP}-dlq`,
         }),
