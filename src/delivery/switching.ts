@@ -119,8 +119,8 @@ export class SwitchingChannels {
   readonly transport: ChannelTransport;
   readonly #logger: Logger;
   #current: ChannelSide;
-  /** Publishes under way, per transport. */
-  readonly #publishing = new Map<ChannelTransport, Set<Promise<unknown>>>();
+  /** Publishes under way on the current transport. */
+  #publishing = new Set<Promise<unknown>>();
   readonly #specs = new Map<
     string,
     { ordered: boolean; groups: Set<string> }
@@ -213,6 +213,7 @@ export class SwitchingChannels {
     const release = hooks.hold?.();
     const moving = [...this.#consumers];
     let flippedAt: number;
+    let leavingPublishes: Promise<unknown>[] = [];
     try {
       await this.#prepare(previous.transport, next.transport);
       await Promise.all(moving.map((c) => c.prepare(next.transport)));
@@ -220,6 +221,8 @@ export class SwitchingChannels {
         consumer.commit(previous.transport, options.drainCheckMs);
       }
       this.#current = next;
+      leavingPublishes = [...this.#publishing];
+      this.#publishing = new Set();
       this.#leaving = { side: previous, checkMs: options.drainCheckMs };
       flippedAt = Date.now();
       flip();
@@ -237,9 +240,7 @@ export class SwitchingChannels {
       prepareMs: flippedAt - started,
     });
 
-    await Promise.allSettled([
-      ...(this.#publishing.get(previous.transport) ?? []),
-    ]);
+    await Promise.allSettled(leavingPublishes);
     const outcomes = await this.#drain(moving, options.drainTimeoutMs);
     this.#leaving = undefined;
     this.#joined.clear();
@@ -370,21 +371,13 @@ export class SwitchingChannels {
     channel: string,
     messages: readonly WireMessage[],
   ): Promise<TransportPublishOutcome[]> {
-    const { transport } = this.#current;
-    const sending = transport.publish(channel, messages);
-    let underWay = this.#publishing.get(transport);
-    if (underWay === undefined) {
-      underWay = new Set();
-      this.#publishing.set(transport, underWay);
-    }
-    const settled = sending.then(
-      () => undefined,
-      () => undefined,
-    );
-    underWay.add(settled);
-    void settled.then(() => {
-      underWay.delete(settled);
-    });
+    const sending = this.#current.transport.publish(channel, messages);
+    const underWay = this.#publishing;
+    underWay.add(sending);
+    const done = (): void => {
+      underWay.delete(sending);
+    };
+    sending.then(done, done);
     return sending;
   }
 
