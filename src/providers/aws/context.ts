@@ -14,6 +14,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TimeoutError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { Lifecycle } from '../../core/provider-kit.ts';
 import { PROVIDER } from './errors.ts';
@@ -132,7 +133,61 @@ export class AwsContext {
     const built = this.#built[key];
     if (built !== undefined) return built;
     const client = build();
+    if (key !== 's3') {
+      // The clients differ in their input and output types only.
+      const stack = client.middlewareStack as unknown as {
+        add(
+          middleware: ReturnType<typeof callDeadline>,
+          options: { step: 'initialize'; name: string },
+        ): void;
+      };
+      stack.add(callDeadline(this.options), {
+        step: 'initialize',
+        name: 'switchyardCallDeadline',
+      });
+    }
     this.#built[key] = client;
     return client;
   }
+}
+
+/** Allowance for the SDK's pause between two attempts, in ms. */
+const RETRY_PAUSE_MS = 1_000;
+
+/**
+ * A bound on a whole call, every attempt and pause included: whatever the
+ * HTTP handler does with a connection that has fallen silent, the call
+ * then ends with a retryable TimeoutError instead of never. Calls to S3
+ * are left out: an upload that keeps sending may rightly take longer.
+ * A long poll's own wait is added to the bound.
+ */
+function callDeadline(options: ResolvedAwsOptions) {
+  const { maxAttempts, requestTimeoutMs } = options;
+  const perAttempt = requestTimeoutMs + Math.min(requestTimeoutMs, 5_000);
+  const boundMs = maxAttempts * perAttempt + (maxAttempts - 1) * RETRY_PAUSE_MS;
+
+  return <Output>(
+    next: (args: { input: object }) => Promise<Output>,
+    context: { commandName?: string },
+  ) =>
+    (args: { input: object }): Promise<Output> => {
+      const wait = (args.input as { WaitTimeSeconds?: unknown })
+        .WaitTimeSeconds;
+      const ms = boundMs + (typeof wait === 'number' ? wait * 1_000 : 0);
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          reject(
+            new TimeoutError(
+              `${context.commandName ?? 'an AWS call'} did not end within ${ms} ms (${maxAttempts} attempts of up to ${requestTimeoutMs} ms): the service or the connection to it is not answering`,
+              ms,
+              { details: { provider: PROVIDER } },
+            ),
+          );
+        }, ms);
+      });
+      return Promise.race([next(args), expired]).finally(() =>
+        clearTimeout(timer),
+      );
+    };
 }
